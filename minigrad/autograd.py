@@ -1,0 +1,260 @@
+"""The autograd engine: grad mode, ``Function`` and the backward pass.
+
+Every differentiable op is a :class:`Function` with two static methods that work
+on raw arrays (NumPy or CuPy)::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):                 # x: raw array
+            out = get_array_module(x).exp(x)
+            ctx.save_for_backward(out)       # keep what backward needs
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):             # grad: dL/d(out), shape of out
+            (out,) = ctx.saved_arrays
+            return grad * out                # dL/dx, one per forward input
+
+    def exp(x):
+        return Exp.apply(x)
+
+``Function.apply`` unwraps tensors, runs ``forward``, and — when some input
+requires grad and grad mode is on — records a node of the graph. Arguments that
+are not tensors (Python scalars, axes, kernel sizes) are passed through as they
+are and get no gradient; ``backward`` returns ``None`` (or anything) for them.
+
+``backward`` walks the recorded graph in reverse topological order with an
+explicit stack (no recursion, so a 10,000-op chain is fine), sums the gradients
+of tensors used more than once, stores them on leaves, and frees the graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import backend
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["Context", "Function", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph right now."""
+    return _grad_enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off inside a ``with`` block or a decorated function."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
+
+    def __call__(self, func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(self.mode):  # a fresh one per call; subclasses take no mode argument
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(set_grad_enabled):
+    """Evaluate without recording the graph (inference, optimizer steps).
+
+    Works as ``with minigrad.no_grad(): ...`` and as ``@minigrad.no_grad()``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+    def __call__(self, func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a ``no_grad`` region."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class Context:
+    """What one op remembers between its forward and its backward.
+
+    ``save_for_backward(*arrays)`` keeps arrays for ``ctx.saved_arrays``; any
+    other attribute (``ctx.axis = axis``) can be set freely.
+    ``ctx.needs_input_grad[i]`` tells whether input ``i`` wants a gradient, so a
+    backward can skip work nobody asked for.
+    """
+
+    def __init__(self) -> None:
+        self.saved_arrays: tuple[Any, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.inputs: tuple[Any, ...] = ()
+        self.input_versions: tuple[int, ...] = ()
+        self.function: type[Function] | None = None
+        self.released = False
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self.saved_arrays = arrays
+
+    def release(self) -> None:
+        """Drop the inputs and saved arrays: the graph behind this node is freed."""
+        self.saved_arrays = ()
+        self.inputs = ()
+        self.released = True
+
+
+class Function:
+    """Base class of differentiable ops: subclass it and define ``forward`` and ``backward``.
+
+    ``forward(ctx, *args, **kwargs)`` gets raw arrays in place of tensors and
+    returns one raw array. ``backward(ctx, grad)`` gets dL/d(output) and returns
+    dL/d(input) for each positional input of ``forward`` (a tuple, or a single
+    array when there is one input); return ``None`` for inputs that are not
+    differentiable. Gradients must have the input's shape.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        from .tensor import Tensor
+
+        device = None
+        needs_grad = False
+        raw = []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                if device is None:
+                    device = arg.device
+                elif arg.device != device:
+                    raise backend.DeviceError(
+                        f"{cls.__name__}: inputs are on '{device}' and '{arg.device}'; "
+                        f"move one with .to('{device}') so both are on one device"
+                    )
+                needs_grad = needs_grad or arg.requires_grad
+                raw.append(arg.data)
+            else:
+                raw.append(arg)
+
+        ctx = Context()
+        record = needs_grad and _grad_enabled
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        out = cls.forward(ctx, *raw, **kwargs)
+        if record and getattr(out, "dtype", None) is not None and out.dtype.kind != "f":
+            record = False  # integer and boolean results carry no gradient
+        result = Tensor._wrap(out, requires_grad=record)
+        if record:
+            ctx.function = cls
+            ctx.inputs = args
+            ctx.input_versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            result._ctx = ctx
+            ctx_ref = weakref.ref(ctx)
+            for arg in args:
+                if isinstance(arg, Tensor):
+                    arg._note_consumer(ctx_ref)
+        return result
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes reachable from ``root`` through recorded ops, inputs before outputs."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        # mark a node when it is expanded, not when it is pushed: a node pushed early through a short
+        # path must still be expanded (and so come out) only after every node that feeds it
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is None:
+            continue
+        for parent in ctx.inputs:
+            if getattr(parent, "requires_grad", False) and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) · grad into ``leaf.grad`` for every leaf that requires grad."""
+    from .tensor import Tensor
+
+    order = _topological_order(root)
+    grads: dict[int, Any] = {id(root): grad}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        ctx = node._ctx
+        if ctx is None or node._retains_grad:
+            node._accumulate_grad(g)
+        if ctx is None:
+            continue
+        if ctx.released:
+            raise RuntimeError(
+                "backward through a graph that was already freed: call backward(retain_graph=True) "
+                "the first time if you need to go through the same graph twice"
+            )
+        for arg, version in zip(ctx.inputs, ctx.input_versions):
+            if isinstance(arg, Tensor) and arg._version != version:
+                raise RuntimeError(
+                    f"{ctx.function.__name__}: an input it needs for backward was changed in place "
+                    "after it was used; write x = x + y instead of x += y"
+                )
+        input_grads = ctx.function.backward(ctx, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(ctx.inputs):
+            raise RuntimeError(
+                f"{ctx.function.__name__}.backward returned {len(input_grads)} gradients "
+                f"for {len(ctx.inputs)} inputs"
+            )
+        for arg, ig in zip(ctx.inputs, input_grads):
+            if ig is None or not isinstance(arg, Tensor) or not arg.requires_grad:
+                continue
+            if tuple(ig.shape) != arg.shape:
+                raise RuntimeError(
+                    f"{ctx.function.__name__}.backward returned a gradient of shape "
+                    f"{tuple(ig.shape)} for an input of shape {arg.shape}"
+                )
+            key = id(arg)
+            grads[key] = ig if key not in grads else grads[key] + ig
+        if not retain_graph:
+            ctx.release()

@@ -1,0 +1,1 @@
+"""Runnable examples: ``python -m minigrad.examples.train --model convnet``."""

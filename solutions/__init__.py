@@ -1,0 +1,1 @@
+"""Reference implementations of the exercises: the same signatures as ``exercises/``, vectorised and exact."""
