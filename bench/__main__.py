@@ -10,7 +10,7 @@ import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
 
-from bench import autograd_overhead  # noqa: E402
+from bench import autograd_overhead
 
 
 def machine() -> dict[str, object]:

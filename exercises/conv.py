@@ -52,9 +52,9 @@ def conv2d_forward(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any 
 
     Shapes: x (N, C_in, H, W); w (C_out, C_in/groups, KH, KW); b (C_out,) or None;
             out (N, C_out, H_out, W_out) in x's dtype (float32 stays float32).
-    stride, dilation: int or pair; padding: int, pair, "same" or "valid" (``pair`` in
-    exercises/_utils.py turns an int into a pair). Check the arguments first, with one-line
-    ValueError/TypeError messages naming the argument (x, w, b, stride, padding, dilation, groups).
+    stride, dilation: int or pair; padding: int, pair, "same" or "valid". Check the arguments
+    first, with one-line ValueError/TypeError messages naming the argument (x, w, b, stride,
+    padding, dilation, groups): ``pair`` and ``require_float_array`` in exercises/_utils.py help.
 
     Hints:
       1. Pad once: ``xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))``.

@@ -11,29 +11,74 @@
 from . import backend, kernels, ops, random
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, get_default_device, set_default_device
-from .creation import (arange, empty, eye, full, full_like, linspace, ones, ones_like, rand, rand_like,
-                       randint, randn, randn_like, tensor, zeros, zeros_like)
+from .creation import (
+                       arange,
+                       empty,
+                       eye,
+                       full,
+                       full_like,
+                       linspace,
+                       ones,
+                       ones_like,
+                       rand,
+                       rand_like,
+                       randint,
+                       randn,
+                       randn_like,
+                       tensor,
+                       zeros,
+                       zeros_like,
+)
 from .dtypes import bool_, float32, float64, int8, int16, int32, int64, uint8
-from .ops import (abs, argmax, argmin, broadcast_to, clip, concatenate, exp, flatten, log, matmul, max,
-                  maximum, mean, min, minimum, pad, permute, reshape, sigmoid, sqrt, squeeze, stack, std, sum,
-                  tanh, transpose, unsqueeze, var, where)
 from .kernels import active_kernels, use_kernels
+from .ops import (
+                       abs,
+                       argmax,
+                       argmin,
+                       broadcast_to,
+                       clip,
+                       concatenate,
+                       exp,
+                       flatten,
+                       log,
+                       matmul,
+                       max,
+                       maximum,
+                       mean,
+                       min,
+                       minimum,
+                       pad,
+                       permute,
+                       reshape,
+                       sigmoid,
+                       sqrt,
+                       squeeze,
+                       stack,
+                       std,
+                       sum,
+                       tanh,
+                       transpose,
+                       unsqueeze,
+                       var,
+                       where,
+)
 from .random import manual_seed
 from .tensor import Tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Context", "DeviceError", "active_kernels", "kernels", "use_kernels", "Function", "Tensor", "abs", "arange", "argmax", "argmin", "backend",
+    "Context", "DeviceError", "Function", "Tensor", "abs", "active_kernels", "arange", "argmax", "argmin", "backend",
     "bool_", "broadcast_to", "clip", "concatenate", "empty", "enable_grad", "exp", "eye", "flatten",
     "float32", "float64", "full", "full_like", "get_default_device", "int8", "int16", "int32", "int64",
-    "is_grad_enabled", "linspace", "log", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "is_grad_enabled", "kernels", "linspace", "log", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "no_grad", "ones", "ones_like", "ops", "pad", "permute", "rand", "rand_like", "randint",
     "randn", "randn_like", "random", "reshape", "set_default_device", "set_grad_enabled", "sigmoid",
-    "sqrt", "squeeze", "stack", "std", "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var",
-    "where", "zeros", "zeros_like",
+    "sqrt", "squeeze", "stack", "std", "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "use_kernels",
+    "var", "where", "zeros", "zeros_like",
 ]
 
-from . import data, nn, optim  # noqa: E402  (need the core above)
+from . import data, models, nn, optim, serialization
+from .serialization import load, save
 
-__all__ += ["data", "nn", "optim"]
+__all__ += ["data", "load", "models", "nn", "optim", "save", "serialization"]

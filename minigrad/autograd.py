@@ -235,8 +235,8 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
         for arg, version in zip(ctx.inputs, ctx.input_versions):
             if isinstance(arg, Tensor) and arg._version != version:
                 raise RuntimeError(
-                    f"{ctx.function.__name__}: an input it needs for backward was changed in place "
-                    "after it was used; write x = x + y instead of x += y"
+                    f"{ctx.function.__name__}: an input it needs for backward was changed in place after "
+                    "it was used (by x += y, x[i] = v or an optimizer step); compute it again after the change"
                 )
         input_grads = ctx.function.backward(ctx, g)
         if not isinstance(input_grads, tuple):

@@ -28,6 +28,11 @@ def _shape(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _float_default(dtype: Any) -> np.dtype:
+    """``dtype`` resolved, with None meaning float32 (never NumPy's float64 or int64 defaults)."""
+    return dtypes.float32 if dtype is None else dtypes.resolve_dtype(dtype)
+
+
 def _make(array: Any, dtype: Any, device: str | None, requires_grad: bool) -> Tensor:
     """Wrap a freshly made host or device array (it is ours, so no copy)."""
     xp = backend.array_module(device)
@@ -48,7 +53,7 @@ def tensor(data: Any, dtype: Any = None, device: str | None = None, requires_gra
 def full(*shape: Any, fill_value: float, dtype: Any = dtypes.float32, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
     xp = backend.array_module(device)
-    array = xp.full(_shape(shape, "full"), fill_value, dtype=dtypes.resolve_dtype(dtype))
+    array = xp.full(_shape(shape, "full"), fill_value, dtype=_float_default(dtype))
     return _make(array, None, device, requires_grad)
 
 
@@ -64,12 +69,12 @@ def ones(*shape: Any, dtype: Any = dtypes.float32, device: str | None = None,
 
 def empty(*shape: Any, dtype: Any = dtypes.float32, device: str | None = None) -> Tensor:
     xp = backend.array_module(device)
-    return _make(xp.empty(_shape(shape, "empty"), dtype=dtypes.resolve_dtype(dtype)), None, device, False)
+    return _make(xp.empty(_shape(shape, "empty"), dtype=_float_default(dtype)), None, device, False)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = dtypes.float32, device: str | None = None) -> Tensor:
     xp = backend.array_module(device)
-    return _make(xp.eye(n, m, dtype=dtypes.resolve_dtype(dtype)), None, device, False)
+    return _make(xp.eye(n, m, dtype=_float_default(dtype)), None, device, False)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
@@ -93,7 +98,7 @@ def linspace(start: float, stop: float, num: int = 50, dtype: Any = dtypes.float
 def randn(*shape: Any, dtype: Any = dtypes.float32, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal draws N(0, 1)."""
-    dtype = dtypes.resolve_dtype(dtype)
+    dtype = _float_default(dtype)
     array = get_generator().standard_normal(_shape(shape, "randn"), dtype=np.float64).astype(dtype)
     return _make(array, None, device, requires_grad)
 
@@ -101,7 +106,7 @@ def randn(*shape: Any, dtype: Any = dtypes.float32, device: str | None = None,
 def rand(*shape: Any, dtype: Any = dtypes.float32, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform draws on [0, 1)."""
-    dtype = dtypes.resolve_dtype(dtype)
+    dtype = _float_default(dtype)
     array = get_generator().random(_shape(shape, "rand"), dtype=np.float64).astype(dtype)
     return _make(array, None, device, requires_grad)
 

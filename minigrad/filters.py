@@ -195,7 +195,7 @@ def feature_maps_png(model: Module, image: Any, path: str | os.PathLike[str], la
 
 
 def filters_png(conv_weight: Any, path: str | os.PathLike[str], scale: int = 8, ncols: int = 8,
-                pad: int = 1, max_in: int = 16) -> np.ndarray:
+                pad: int = 2, max_in: int = 16) -> np.ndarray:
     """Write a conv layer's filters, weight (C_out, C_in, KH, KW) or the Conv2d itself, as a PNG grid.
 
     Grey values are symmetric around 0 (mid-grey = 0, white = +max|w|, black =

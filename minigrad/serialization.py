@@ -4,11 +4,14 @@
     >>> state = minigrad.load("lenet.npz")           # {"conv1.weight": ndarray, ...}
     >>> model.load_state_dict(state)                 # or: load_into(model, "lenet.npz")
 
-The file is an ordinary ``numpy.savez`` archive: one ``.npy`` entry per tensor,
-named by its key in ``state_dict()``, plus one entry ``__minigrad__`` holding a
-small JSON header (format name and version) as a uint8 array. Loading uses
-``numpy.load(..., allow_pickle=False)``, so a file cannot run code: an archive
-holding Python objects is refused, not unpickled.
+The file is an ordinary ``.npz`` archive, laid out exactly as ``numpy.savez``
+writes one: one ``.npy`` entry per tensor, named by its key in ``state_dict()``,
+plus one entry ``__minigrad__`` holding a small JSON header (format name and
+version) as a uint8 array. Entries are written with ``allow_pickle=False``
+(``numpy.savez`` itself would take a key named ``file`` or ``allow_pickle`` as
+its own argument), and loading uses ``numpy.load(..., allow_pickle=False)``, so
+a file cannot run code: an archive holding Python objects is refused, not
+unpickled.
 """
 
 from __future__ import annotations
@@ -64,8 +67,8 @@ def _host_arrays(obj: Any) -> dict[str, np.ndarray]:
 def save(obj: Any, path: str | os.PathLike) -> Path:
     """Write a Module's ``state_dict()`` (or a state dict itself) to ``path`` as ``.npz``; returns the path.
 
-    NumPy adds the ``.npz`` suffix when ``path`` lacks it; the returned path
-    is the file actually written. The file is written to a temporary name
+    The ``.npz`` suffix is added when ``path`` lacks it, as ``numpy.savez``
+    does; the returned path is the file actually written. The file is written to a temporary name
     first and then renamed, so an interrupted save never leaves half a file.
     """
     target = _as_path(path, "save")
@@ -76,8 +79,10 @@ def save(obj: Any, path: str | os.PathLike) -> Path:
     arrays[METADATA_KEY] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
     partial = target.with_name(target.name + ".partial")
     try:
-        with open(partial, "wb") as f:
-            np.savez(f, **arrays)
+        with zipfile.ZipFile(partial, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for key, array in arrays.items():
+                with archive.open(key + ".npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, array, allow_pickle=False)
         os.replace(partial, target)
     finally:
         if partial.exists():

@@ -31,8 +31,16 @@ class Tensor:
         requires_grad: record ops on this tensor so ``backward`` reaches it.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_consumers", "_retains_grad",
-                 "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_consumers",
+        "_ctx",
+        "_retains_grad",
+        "_version",
+        "data",
+        "grad",
+        "requires_grad",
+    )
     __array_priority__ = 1000  # so ndarray + tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, dtype: Any = None, device: str | None = None,
@@ -317,6 +325,9 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         array = xp.asarray(host)
     else:
         array = data
+    if np.dtype(array.dtype).kind not in "fiub":
+        raise TypeError(f"cannot make a tensor of {array.dtype} data; supported dtypes: "
+                        f"{', '.join(str(d) for d in dtypes.SUPPORTED_DTYPES)}")
     if wanted is None:
         wanted = dtypes.default_dtype_for(np.dtype(array.dtype), from_python)
     if wanted not in dtypes.SUPPORTED_DTYPES:

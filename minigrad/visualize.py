@@ -97,7 +97,7 @@ def grid(images: Sequence[np.ndarray], ncols: int | None = None, pad: int = 2, p
         panels = [_with_caption(p, text, label_scale, pad_value) for p, text in zip(panels, labels)]
         shape = panels[0].shape
     n = len(panels)
-    ncols = ncols or math.ceil(math.sqrt(n))
+    ncols = min(ncols or math.ceil(math.sqrt(n)), n)
     nrows = math.ceil(n / ncols)
     h, w = shape[:2]
     out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, *shape[2:]), pad_value, np.uint8)

@@ -3,6 +3,7 @@ window helpers the convolution and pooling kernels share: im2col as a strided vi
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 from minigrad.backend import get_array_module
@@ -26,7 +27,7 @@ def require_array(x: Any, name: str, ndim: int | None = None, shape: tuple[int, 
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, Integral) and not isinstance(value, bool)  # NumPy ints count, bools do not
 
 
 def require_int(value: Any, name: str, minimum: int = 1) -> int:

@@ -56,7 +56,7 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     require_int(dilation, "dilation", 1)
     if isinstance(padding, str):
         if padding not in PADDING_MODES:
-            raise ValueError(f"padding must be an int, 'same' or 'valid', got {padding!r}")
+            raise ValueError(f"padding must be a number of pixels, 'same' or 'valid', got {padding!r}")
         if padding == "same":
             return -(-size // stride)
         padding = 0
@@ -99,19 +99,15 @@ def _check_conv_args(x: Any, w: Any, b: Any, groups: int) -> None:
         raise ValueError(f"groups={groups} must divide both x's {x.shape[1]} input channels and "
                          f"w's {c_out} output channels")
     if w.shape[1] * groups != x.shape[1]:
-        raise ValueError(f"channel mismatch: w {tuple(w.shape)} expects {w.shape[1] * groups} input channels "
+        raise ValueError(f"channel mismatch: w expects {w.shape[1] * groups} input channels "
                          f"(C_in/groups = {w.shape[1]}, groups = {groups}), x has {x.shape[1]}")
 
 
 def _resolve_geometry(x: Any, w: Any, stride: Any, padding: Any, dilation: Any) -> tuple[Any, ...]:
     """Stride, dilation, per-side padding and output size of each spatial axis."""
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
-    if isinstance(padding, str):
-        if padding not in PADDING_MODES:
-            raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-        p: tuple[Any, Any] = (padding, padding)
-    else:
-        p = pair(padding, "padding", minimum=0)
+    # a mode string applies to both axes; conv_output_size checks it
+    p = (padding, padding) if isinstance(padding, str) else pair(padding, "padding", minimum=0)
     out_hw, pads = [], []
     for size, k, s_i, p_i, d_i in zip(x.shape[2:], w.shape[2:], s, p, d):
         out = conv_output_size(size, k, s_i, p_i, d_i)

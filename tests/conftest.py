@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import minigrad  # noqa: E402
+import minigrad
 
 
 @pytest.fixture(autouse=True)

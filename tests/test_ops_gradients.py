@@ -9,6 +9,7 @@ checks that float32 stays float32, forward and backward, for every op.
 from __future__ import annotations
 
 import warnings
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -412,7 +413,7 @@ def test_clip_gradient_passes_inside_and_at_the_bounds_only():
     out.sum().backward()
     np.testing.assert_array_equal(out.numpy(), [-1, -1, 0, 1, 1])
     np.testing.assert_array_equal(x.grad.numpy(), [0, 1, 1, 1, 0])
-    with pytest.raises(ValueError, match="low=2.0 is greater than high=1.0"):
+    with pytest.raises(ValueError, match=r"low=2.0 is greater than high=1.0"):
         x.clip(2.0, 1.0)
 
 
@@ -721,7 +722,7 @@ def test_cast_to_integer_leaves_the_graph():
 class Probe(Function):
     """Identity that records the dtype of the gradient reaching it (what the next op sent back)."""
 
-    seen: list[np.dtype] = []
+    seen: ClassVar[list[np.dtype]] = []
 
     @staticmethod
     def forward(ctx, x):

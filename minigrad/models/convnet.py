@@ -18,7 +18,7 @@ __all__ = ["keras_convnet", "mlp"]
 def mlp(num_classes: int = 10, in_features: int = 784, hidden: Sequence[int] = (256, 128)) -> Network:
     """Flatten → Linear → ReLU → ... → Linear: 784-256-128-10 by default.
 
-    Parameters Σ (in + 1)·out: 785·256 + 257·128 + 129·10 = 235,146. The seeds'
+    Parameters Σ (in + 1)·out: 785·256 + 257·128 + 129·10 = 235,146. The notes'
     Keras MLP (one hidden layer of 256) is ``mlp(hidden=(256,))``: 203,530.
     """
     layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]
@@ -34,7 +34,7 @@ def keras_convnet(num_classes: int = 10, in_channels: int = 1, input_size: int =
                   dropout: float = 0.0) -> Network:
     """Conv 32 5×5 same → ReLU → MaxPool 2 → Conv 64 3×3 same → ReLU → MaxPool 2 → Dense 256 → ReLU → Dense.
 
-    The seeds' model has no dropout (default 0); ``dropout=p`` adds Dropout(p)
+    The notes' model has no dropout (default 0); ``dropout=p`` adds Dropout(p)
     after the Dense-256 ReLU. Feature maps 28 → 14 → 7, so the flattened
     vector has 64·7·7 = 3,136 values. Parameters:
     (5·5·1 + 1)·32 = 832, (3·3·32 + 1)·64 = 18,496, 3,137·256 = 803,072,

@@ -1,6 +1,6 @@
 """LeNet-5 as in the lecture's LeNet table (LeCun et al., 1998), for 28×28 MNIST-style images.
 
-The table (seed 002) lists, per layer, units / connections / weights (biases
+The notes' table lists, per layer, units / connections / weights (biases
 not counted)::
 
     layer  type                  units              connections            weights

@@ -18,12 +18,18 @@ from . import init
 from .module import Module, Parameter
 
 
-def _pair(value: Any, name: str, layer: str, allow_zero: bool = False) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else tuple(value)
+def spatial_tuple(value: Any, n: int, name: str, layer: str, allow_zero: bool = False) -> tuple[int, ...]:
+    """``value`` as one int per spatial axis (an int is repeated), or a one-line error naming ``name``."""
     lowest = 0 if allow_zero else 1
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= lowest for v in pair):
-        raise ValueError(f"{layer}: {name} must be an int >= {lowest} or a pair of them, got {value!r}")
-    return pair  # type: ignore[return-value]
+    values = (value,) * n if isinstance(value, int) and not isinstance(value, bool) else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        values = ()
+    if len(values) != n or not all(isinstance(v, int) and not isinstance(v, bool) and v >= lowest for v in values):
+        expected = "an int" if n == 1 else f"an int or {n} ints"
+        raise ValueError(f"{layer}: {name} must be {expected} >= {lowest}, got {value!r}")
+    return values
 
 
 class _ConvNd(Module):
@@ -39,15 +45,14 @@ class _ConvNd(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{layer}: groups={groups} must divide in_channels={in_channels} "
                              f"and out_channels={out_channels}")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{layer}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{layer}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         n = self.n_spatial
-        self.kernel_size = _pair(kernel_size, "kernel_size", layer)[:n]
-        self.stride = _pair(stride, "stride", layer)[:n]
-        self.dilation = _pair(dilation, "dilation", layer)[:n]
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", layer, True)[:n]
+        self.kernel_size = spatial_tuple(kernel_size, n, "kernel_size", layer)
+        self.stride = spatial_tuple(stride, n, "stride", layer)
+        self.dilation = spatial_tuple(dilation, n, "dilation", layer)
+        self.padding = padding if isinstance(padding, str) else spatial_tuple(padding, n, "padding", layer, True)
         fan_in = in_channels // groups * math.prod(self.kernel_size)
         self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # PyTorch's default: U(-1/√fan_in, 1/√fan_in)

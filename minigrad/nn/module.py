@@ -57,12 +57,13 @@ class Module:
             self._buffers[name] = value
             object.__setattr__(self, name, value)
             return
+        keep = (self._parameters if isinstance(value, Parameter)
+                else self._modules if isinstance(value, Module) else None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+            if table is not keep:
+                table.pop(name, None)
+        if keep is not None:
+            keep[name] = value  # an existing name keeps its place: state_dict() order does not change
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:

@@ -31,7 +31,7 @@ class BatchNormTrain(Function):
         x_hat = (x - mean) * inv_std
         g = gamma.reshape(shape)
         ctx.save_for_backward(x_hat, inv_std, g)
-        ctx.axes = (0,) + tuple(range(2, x.ndim))
+        ctx.axes = (0, *range(2, x.ndim))
         return x_hat * g + beta.reshape(shape)
 
     @staticmethod
@@ -49,7 +49,7 @@ class BatchNormTrain(Function):
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor,
                bias: Tensor, training: bool, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise x (N, C, ...) per channel; see the module docstring for the formulas."""
-    axes = (0,) + tuple(range(2, x.ndim))
+    axes = (0, *range(2, x.ndim))
     shape = _channel_shape(x.ndim, x.shape[1])
     if training:
         data = x.data
@@ -60,8 +60,11 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         var = data.var(axis=axes, keepdims=True)
         if running_mean is not None and running_var is not None:
             unbiased = var * (count / (count - 1))
-            running_mean.data = (1 - momentum) * running_mean.data + momentum * mean.reshape(-1)
-            running_var.data = (1 - momentum) * running_var.data + momentum * unbiased.reshape(-1)
+            # in the buffers' own dtype: a float64 batch must not turn float32 statistics into float64
+            running_mean.data = ((1 - momentum) * running_mean.data
+                                 + momentum * mean.reshape(-1)).astype(running_mean.dtype, copy=False)
+            running_var.data = ((1 - momentum) * running_var.data
+                                + momentum * unbiased.reshape(-1)).astype(running_var.dtype, copy=False)
         return BatchNormTrain.apply(x, weight, bias, mean, var, eps)
     scale = weight / ((running_var + eps) ** 0.5)
     shift = bias - running_mean * scale

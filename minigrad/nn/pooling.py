@@ -10,7 +10,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from . import functional as F
-from .conv import _pair
+from .conv import spatial_tuple
 from .module import Module
 
 
@@ -18,9 +18,9 @@ class _Pool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
         layer = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", layer)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", layer)
-        self.padding = _pair(padding, "padding", layer, allow_zero=True)
+        self.kernel_size = spatial_tuple(kernel_size, 2, "kernel_size", layer)
+        self.stride = self.kernel_size if stride is None else spatial_tuple(stride, 2, "stride", layer)
+        self.padding = spatial_tuple(padding, 2, "padding", layer, allow_zero=True)
 
     def _check(self, x: Tensor) -> None:
         if x.ndim != 4:

@@ -5,8 +5,21 @@ from .compare import argmax, argmin, eq, ge, gt, le, lt, ne
 from .elementwise import abs, clip, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
 from .matmul import matmul
 from .reduce import max, mean, min, std, sum, var
-from .shape import (broadcast_to, cast, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
-                    to_device, transpose, unsqueeze)
+from .shape import (
+                    broadcast_to,
+                    cast,
+                    concatenate,
+                    flatten,
+                    getitem,
+                    pad,
+                    permute,
+                    reshape,
+                    squeeze,
+                    stack,
+                    to_device,
+                    transpose,
+                    unsqueeze,
+)
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "div", "eq", "exp",

@@ -123,7 +123,7 @@ def div(a: Any, b: Any) -> Any:
     return Div.apply(a, b)
 
 
-def pow(a: Any, b: Any) -> Any:  # noqa: A001 - mirrors the operator's name
+def pow(a: Any, b: Any) -> Any:
     return Pow.apply(a, b)
 
 

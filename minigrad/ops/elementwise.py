@@ -200,7 +200,7 @@ def sqrt(x: Any) -> Any:
     return Sqrt.apply(x)
 
 
-def abs(x: Any) -> Any:  # noqa: A001 - the math name
+def abs(x: Any) -> Any:
     return Abs.apply(x)
 
 

@@ -102,7 +102,7 @@ class Var(Function):
         return g * centered * (2.0 / ctx.denominator), None, None, None
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return Sum.apply(x, axis, keepdims)
 
 
@@ -110,11 +110,11 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return Mean.apply(x, axis, keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return Max.apply(x, axis, keepdims)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return Min.apply(x, axis, keepdims)
 
 

@@ -8,7 +8,8 @@ indexing (so repeated indices accumulate), slice for concatenate and pad.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import backend, dtypes
 from ..autograd import Context, Function

@@ -90,6 +90,7 @@ class Adam(Optimizer):
                 denom = xp.sqrt(v) / math.sqrt(1 - beta2**t)
                 denom += eps
                 p.data -= step_size * m / denom
+                p._version += 1  # a graph that saved p now fails loudly at backward
         return loss
 
 

@@ -71,4 +71,5 @@ class SGD(Optimizer):
                         buf += (1 - dampening) * g
                     g = g + momentum * buf if nesterov else buf
                 p.data -= lr * g
+                p._version += 1  # a graph that saved p now fails loudly at backward
         return loss
