@@ -29,45 +29,8 @@ def _best_of(fn: Callable[[], Any], repeats: int) -> float:
     return best
 
 
-def minigrad_chain() -> tuple[float, float]:
-    """Seconds for the forward chain and for its backward."""
-    x = mg.randn(SIZE, requires_grad=True)
-    timings = {"forward": float("inf"), "backward": float("inf")}
-    for _ in range(7):
-        start = time.perf_counter()
-        y = x
-        for _ in range(CHAIN // 2):
-            y = y * 1.0001
-            y = y + 0.0001
-        loss = y.sum()
-        mid = time.perf_counter()
-        loss.backward()
-        end = time.perf_counter()
-        timings["forward"] = min(timings["forward"], mid - start)
-        timings["backward"] = min(timings["backward"], end - mid)
-        x.grad = None
-    return timings["forward"], timings["backward"]
-
-
-def numpy_chain() -> float:
-    x = np.random.default_rng(0).standard_normal(SIZE).astype(np.float32)
-
-    def run() -> None:
-        y = x
-        for _ in range(CHAIN // 2):
-            y = y * np.float32(1.0001)
-            y = y + np.float32(0.0001)
-
-    return _best_of(run, 7)
-
-
-def torch_chain() -> tuple[float, float] | None:
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(1)
-    x = torch.randn(SIZE, requires_grad=True)
+def time_chain(x: Any) -> tuple[float, float]:
+    """Best seconds for the forward chain from leaf ``x`` and for its backward (minigrad and PyTorch alike)."""
     fwd = bwd = float("inf")
     for _ in range(7):
         start = time.perf_counter()
@@ -84,8 +47,30 @@ def torch_chain() -> tuple[float, float] | None:
     return fwd, bwd
 
 
+def numpy_chain() -> float:
+    """The same arithmetic on a bare array: no graph, no tensors."""
+    x = np.random.default_rng(0).standard_normal(SIZE).astype(np.float32)
+
+    def chain() -> None:
+        y = x
+        for _ in range(CHAIN // 2):
+            y = y * np.float32(1.0001)
+            y = y + np.float32(0.0001)
+
+    return _best_of(chain, 7)
+
+
+def torch_chain() -> tuple[float, float] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    return time_chain(torch.randn(SIZE, requires_grad=True))
+
+
 def run() -> dict[str, Any]:
-    fwd, bwd = minigrad_chain()
+    fwd, bwd = time_chain(mg.randn(SIZE, requires_grad=True))
     per = 1e6 / CHAIN
     result: dict[str, Any] = {
         "ops": CHAIN, "elements": SIZE,

@@ -150,17 +150,18 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         from .tensor import Tensor
 
-        device = None
+        first = None
         needs_grad = False
         raw = []
         for arg in args:
             if isinstance(arg, Tensor):
-                if device is None:
-                    device = arg.device
-                elif arg.device != device:
+                if first is None:
+                    first = arg
+                # same array type means same device; only a type change needs the slower lookup
+                elif type(arg.data) is not type(first.data) and arg.device != first.device:
                     raise backend.DeviceError(
-                        f"{cls.__name__}: inputs are on '{device}' and '{arg.device}'; "
-                        f"move one with .to('{device}') so both are on one device"
+                        f"{cls.__name__}: inputs are on '{first.device}' and '{arg.device}'; "
+                        f"move one with .to('{first.device}') so both are on one device"
                     )
                 needs_grad = needs_grad or arg.requires_grad
                 raw.append(arg.data)

@@ -463,17 +463,7 @@ def test_argmax_argmin_values_and_first_tie():
 # ----------------------------------------------------------------------------- devices
 
 
-@pytest.fixture
-def fake_cuda():
-    fakecupy = pytest.importorskip("minigrad.testing.fakecupy")
-    mg.backend.register_device("cuda", fakecupy)
-    try:
-        yield fakecupy
-    finally:
-        mg.backend.unregister_device("cuda")
-
-
-def test_mixing_devices_is_a_clear_error(fake_cuda):
+def test_mixing_devices_is_a_clear_error(cuda):
     gpu = mg.ones(2, 3, device="cuda")
     cpu = mg.ones(2, 3)
     assert gpu.device == "cuda" and cpu.device == "cpu"
@@ -487,7 +477,7 @@ def test_mixing_devices_is_a_clear_error(fake_cuda):
         mg.concatenate([gpu, cpu])
 
 
-def test_gradients_flow_back_across_a_device_move(fake_cuda):
+def test_gradients_flow_back_across_a_device_move(cuda):
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x.to("cuda")
     assert y.device == "cuda" and y.requires_grad

@@ -7,13 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.testing import fake_cuda, fakecupy
-
-
-@pytest.fixture
-def cuda():
-    with fake_cuda() as module:
-        yield module
+from minigrad.testing import fakecupy
 
 
 def _mlp() -> nn.Module:

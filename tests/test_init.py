@@ -172,16 +172,6 @@ def test_empty_weight_is_left_alone():
     assert init.kaiming_uniform_(w) is w and init.xavier_normal_(w) is w and w.shape == (0, 3)
 
 
-@pytest.fixture
-def cuda():
-    fakecupy = pytest.importorskip("minigrad.testing.fakecupy")
-    minigrad.backend.register_device("cuda", fakecupy)
-    try:
-        yield fakecupy
-    finally:
-        minigrad.backend.unregister_device("cuda")
-
-
 @pytest.mark.parametrize("fill", [*RANDOM_INITS, init.ones_])
 def test_device_tensor_gets_the_cpu_values(cuda, fill):
     # the draws happen on the host, so a seed gives the same weights on every device

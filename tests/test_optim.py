@@ -438,16 +438,6 @@ def test_matches_pytorch(name, kw):
 
 
 # -- the GPU code path, on the CPU: CuPy's stand-in serves "cuda" ------------------------------
-@pytest.fixture
-def cuda():
-    fakecupy = pytest.importorskip("minigrad.testing.fakecupy")
-    minigrad.backend.register_device("cuda", fakecupy)
-    try:
-        yield fakecupy
-    finally:
-        minigrad.backend.unregister_device("cuda")
-
-
 def on_cuda(state: dict) -> bool:
     arrays = [v for v in state.values() if hasattr(v, "dtype")]
     return bool(arrays) and all(minigrad.backend.device_of(v) == "cuda" for v in arrays)

@@ -10,18 +10,6 @@ from minigrad import nn
 from minigrad.models import alexnet, keras_convnet, lenet5, mlp, resnet18, vgg16
 from minigrad.summary import Summary, leaf_modules, summary, wrap_leaf_forwards
 
-
-@pytest.fixture
-def fast_init(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Zero-fill instead of drawing random weights (VGG16's 138M draws take seconds)."""
-    def zero(tensor, *args, **kwargs):
-        tensor.data.fill(0)
-        return tensor
-
-    monkeypatch.setattr(nn.init, "kaiming_uniform_", zero)
-    monkeypatch.setattr(nn.init, "uniform_", zero)
-
-
 # The lecture's VGG16 table: [H x W x C], activations, weights (no biases). The activation column's
 # rounded figures (3.2M, 800K ...) are the exact products below.
 VGG16_TABLE = """

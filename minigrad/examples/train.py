@@ -182,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     except (minigrad.data.DatasetError, minigrad.kernels.KernelError, minigrad.DeviceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except NotImplementedError as err:
+        print(f"error: a kernel of '{minigrad.active_kernels()}' is not implemented yet ({err}); "
+              "finish it, or train with --kernels solutions", file=sys.stderr)
+        return 2
     print(f"final test accuracy {result['final_test_accuracy']:.4f} "
           f"(best {result['best_test_accuracy']:.4f}); weights and curve in {args.out}")
     return 0

@@ -1,0 +1,212 @@
+"""Trusted comparisons of what a submission returned with what the reference computes.
+
+Every check raises ``AssertionError`` with one short line a student can act on: which output, what is
+wrong with it, and where. Values the reference computed are shown only with ``reveal=True`` (public
+tests); hidden tests say how far off and where, never what was expected.
+
+Everything a runner sends is re-validated here: a result must be an exact ``numpy.ndarray`` (the
+proxy turns anything else — a cache, an ndarray subclass, an object with a lying ``__eq__`` — into an
+opaque handle), and the comparison is done with NumPy on the judge's own copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "TOLERANCES", "assert_array_matches", "assert_inputs_unchanged", "assert_none", "assert_result_pair",
+    "assert_result_tuple", "assert_value_equals", "describe", "tolerances",
+]
+
+# (rtol, atol) by the expected dtype: kernels in float64 agree with the reference to rounding
+TOLERANCES: dict[str, tuple[float, float]] = {
+    "float64": (1e-10, 1e-10),
+    "float32": (1e-4, 1e-5),
+    "float16": (1e-2, 1e-3),
+}
+
+
+def tolerances(dtype: Any) -> tuple[float, float]:
+    """The default (rtol, atol) for comparing values of ``dtype``."""
+    return TOLERANCES.get(np.dtype(dtype).name, (0.0, 0.0))
+
+
+def describe(value: Any) -> str:
+    """A short, safe name for the kind of ``value`` (never calls the value's own methods)."""
+    type_name = getattr(value, "type_name", None) if type(value).__name__ == "Handle" else None
+    if isinstance(type_name, str):
+        return type_name
+    if value is None:
+        return "None"
+    if type(value) in (list, tuple):
+        return f"{type(value).__name__} of {len(value)}"
+    return type(value).__name__
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    if not shape:
+        return "()"
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def _num(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _fail(message: str, hint: str | None) -> None:
+    if hint:
+        message = f"{message} — {hint}"
+    __tracebackhide__ = True
+    raise AssertionError(message)
+
+
+def _prefix(name: str, source: str | None) -> str:
+    return f"{source}: {name}" if source else name
+
+
+def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | None = None,
+                         atol: float | None = None, reveal: bool = False, source: str | None = None,
+                         hint: str | None = None) -> None:
+    """Check ``got`` against the reference ``expected``: type, shape, dtype, finiteness, then values.
+
+    ``name`` is the output ("out", "dx" ...), ``source`` the student function that returned it.
+    Tolerances default to the expected dtype's (see :data:`TOLERANCES`); integer and bool arrays must
+    match exactly. ``reveal`` adds the expected value at the worst index (public tests only);
+    ``hint`` is appended to any failure message.
+    """
+    __tracebackhide__ = True
+    expected = np.asarray(expected)
+    what = _prefix(name, source)
+    if type(got) is not np.ndarray:
+        kind = describe(got)
+        if source:
+            _fail(f"{source} returned {_article(kind)} for {name}, expected a NumPy array", hint)
+        _fail(f"{name} is {_article(kind)}, expected a NumPy array", hint)
+    if got.shape != expected.shape:
+        _fail(f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}", hint)
+    if got.dtype != expected.dtype:
+        extra = ""
+        if expected.dtype == np.float32 and got.dtype == np.float64:
+            extra = " (float32 inputs must give float32 results: do not upcast)"
+        _fail(f"{what} has dtype {got.dtype}, expected {expected.dtype}{extra}", hint)
+    if got.dtype.kind in "fc":
+        bad = ~np.isfinite(got) & np.isfinite(expected)
+        if bad.any():
+            n_nan = int(np.isnan(got[bad]).sum())
+            n_inf = int(bad.sum()) - n_nan
+            first = _index(int(np.flatnonzero(bad)[0]), got.shape)
+            _fail(f"{what} has {n_nan} NaN and {n_inf} inf values where finite ones are expected "
+                  f"(first at {first})", hint)
+        default_rtol, default_atol = tolerances(expected.dtype)
+        rtol = default_rtol if rtol is None else rtol
+        atol = default_atol if atol is None else atol
+        g = got.astype(np.float64)
+        e = expected.astype(np.float64)
+        same_special = (~np.isfinite(e)) & ((g == e) | (np.isnan(g) & np.isnan(e)))
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            abs_err = np.where(same_special, 0.0, np.abs(g - e))
+            abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
+            off = abs_err > atol + rtol * np.abs(np.where(np.isfinite(e), e, 0.0))
+            rel_err = abs_err / np.maximum(np.abs(np.where(np.isfinite(e), e, 0.0)), atol or 1e-300)
+    else:
+        off = got != expected
+        abs_err = off.astype(np.float64)
+        rel_err = abs_err
+    n_off = int(np.count_nonzero(off))
+    if not n_off:
+        return
+    worst = int(np.argmax(abs_err))
+    worst_rel = int(np.argmax(np.where(off, rel_err, -1.0)))
+    message = (f"{what}: max abs error {_num(float(abs_err.flat[worst]))} at {_index(worst, got.shape)} "
+               f"(max rel error {_num(float(rel_err.flat[worst_rel]))} at {_index(worst_rel, got.shape)}); "
+               f"{n_off} of {got.size} values off")
+    if reveal:
+        message += (f"; at {_index(worst, got.shape)} expected {_num(float(expected.flat[worst]))}, "
+                    f"got {_num(float(got.flat[worst]))}")
+    _fail(message, hint)
+
+
+def assert_value_equals(name: str, got: Any, expected: Any, *, source: str | None = None, reveal: bool = False,
+                        hint: str | None = None) -> None:
+    """Check a plain value (an int, a bool, a list of str) for exact equality, by type first.
+
+    A 0-d integer array is accepted for an int. The expected value is shown only with ``reveal``.
+    """
+    __tracebackhide__ = True
+    what = _prefix(name, source)
+    if type(expected) is int and type(got) is np.ndarray and got.ndim == 0 and got.dtype.kind in "iu":
+        got = int(got)
+    if type(got) is not type(expected):
+        if source:
+            _fail(f"{source} returned {_article(describe(got))} for {name}, "
+                  f"expected {_article(type(expected).__name__)}", hint)
+        _fail(f"{name} is {_article(describe(got))}, expected {_article(type(expected).__name__)}", hint)
+    if got != expected:
+        if reveal:
+            _fail(f"{what} is {got!r}, expected {expected!r}", hint)
+        _fail(f"{what} is {got!r}, which is wrong", hint)
+
+
+def assert_result_tuple(source: str, result: Any, names: Sequence[str], hint: str | None = None) -> tuple[Any, ...]:
+    """Check that ``source`` returned a tuple of ``len(names)`` items and return them as a tuple.
+
+    Over the wire a tuple arrives as a list; anything else (one array, a dict, an object) fails here.
+    """
+    __tracebackhide__ = True
+    spelled = "(" + ", ".join(names) + ")"
+    if type(result) not in (list, tuple):
+        _fail(f"{source} returned {_article(describe(result))}, expected a tuple {spelled}", hint)
+    if len(result) != len(names):
+        _fail(f"{source} returned {len(result)} values, expected {len(names)}: {spelled}", hint)
+    return tuple(result)
+
+
+def assert_result_pair(name: str, result: Any, hint: str | None = None) -> tuple[Any, Any]:
+    """Check that the forward function ``name`` returned a pair ``(out, cache)``; return it."""
+    __tracebackhide__ = True
+    out, cache = assert_result_tuple(name, result, ("out", "cache"), hint)
+    return out, cache
+
+
+def assert_none(name: str, got: Any, *, source: str | None = None, why: str = "",
+                hint: str | None = None) -> None:
+    """Check that ``got`` is None (e.g. db when the forward pass had no bias)."""
+    __tracebackhide__ = True
+    if got is not None:
+        reason = f" ({why})" if why else ""
+        if source:
+            _fail(f"{source} returned {_article(describe(got))} for {name}, expected None{reason}", hint)
+        _fail(f"{name} is {_article(describe(got))}, expected None{reason}", hint)
+
+
+def assert_inputs_unchanged(source: str, names: Sequence[str], sent: Sequence[Any], after: Any,
+                            hint: str | None = None) -> None:
+    """Check that the arrays the runner held after calling ``source`` still equal what the judge sent.
+
+    ``after`` is the runner's view of the positional arguments after the call (from
+    ``student.<fn>.with_inputs``); only arguments that are arrays in ``sent`` are checked.
+    """
+    __tracebackhide__ = True
+    if type(after) not in (list, tuple) or len(after) < len(sent):
+        _fail(f"{source}: the runner could not report its inputs after the call (got {describe(after)})", hint)
+    for name, before, now in zip(names, sent, after):
+        if type(before) is not np.ndarray:
+            continue
+        if type(now) is not np.ndarray or now.shape != before.shape or now.dtype != before.dtype:
+            _fail(f"{source} replaced its input {name} in place (it is now {_article(describe(now))}"
+                  f"{'' if type(now) is not np.ndarray else f' of shape {tuple(now.shape)}, {now.dtype}'})"
+                  f"; never modify the arguments", hint)
+        changed = ~((now == before) | (np.isnan(now) & np.isnan(before)) if before.dtype.kind in "fc"
+                    else now == before)
+        n = int(np.count_nonzero(changed))
+        if n:
+            first = _index(int(np.flatnonzero(changed)[0]), before.shape)
+            _fail(f"{source} modified its input {name} in place ({n} of {before.size} values changed, "
+                  f"first at {first}); work on a copy", hint)

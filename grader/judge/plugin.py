@@ -1,0 +1,229 @@
+"""The pytest plugin the judge runs suites with: fixtures, markers, and the results file.
+
+Loaded with ``-p grader.judge.plugin``. A suite module declares its exercise
+(``pytestmark = pytest.mark.exercise("conv")``) and its tests use the fixtures:
+
+- ``student``: the submission's module in a runner, ``out, cache = student.conv2d_forward(x, w)``;
+  ``student.conv2d_forward.with_inputs(x, w)`` also returns the runner's view of the array arguments
+  after the call; ``student.harness("residual_block", ...)`` drives a module.
+- ``rng`` / ``seed``: a NumPy generator seeded from ``--base-seed`` and the test's id (recorded).
+- ``credit``: ``credit.fraction(0.5)`` keeps half the points even if a later check fails.
+
+Markers: ``points(p)`` (default 1), ``visibility(level)`` (Gradescope's visible, hidden,
+after_due_date, after_published; default hidden for files under ``hidden/``, else visible).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.judge.proxy import RunnerCrashed, RunnerProxy, RunnerTimeout, StudentError
+from grader.judge.staging import REFERENCE_KERNELS_FOR, build_runtime, build_stage
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader")
+    group.addoption("--submission", help="directory holding the submission's exercise files")
+    group.addoption("--results", help="where to write results.json")
+    group.addoption("--scratch", help="scratch directory for runners (default: a temporary one)")
+    group.addoption("--base-seed", type=int, default=0)
+    group.addoption("--test-timeout", type=float, default=30.0, help="seconds per test")
+    group.addoption("--memory-mb", type=int, default=4096, help="address-space limit of a runner")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "exercise(name): the exercise a suite module grades")
+    config.addinivalue_line("markers", "points(p): points of a test (default 1)")
+    config.addinivalue_line("markers", "visibility(level): visible, hidden, after_due_date or after_published")
+    if config.getoption("--submission"):
+        config.pluginmanager.register(GraderSession(config), "grader-session")
+
+
+class Credit:
+    """Partial credit a test has earned so far (a fraction of its points)."""
+
+    def __init__(self) -> None:
+        self.value: float | None = None
+
+    def fraction(self, value: float) -> None:
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"credit.fraction takes a value in [0, 1], got {value}")
+        self.value = float(value)
+
+
+class StudentFunction:
+    def __init__(self, student: Student, name: str) -> None:
+        self.student, self.name = student, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.student.proxy.call(self.student.module, self.name, args, kwargs, self.student.remaining())
+
+    def with_inputs(self, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
+        """(result, the positional arguments as the runner holds them after the call)."""
+        reply = self.student.proxy.call(self.student.module, self.name, args, kwargs, self.student.remaining(),
+                                        return_args=True)
+        if not isinstance(reply, dict) or "result" not in reply or "args" not in reply:
+            raise RunnerCrashed("the runner sent a malformed reply")
+        return reply["result"], reply["args"]
+
+
+class Student:
+    """The submission's exercise module, as seen from the judge."""
+
+    def __init__(self, proxy: RunnerProxy, module: str, deadline: float) -> None:
+        self.proxy, self.module, self.deadline = proxy, module, deadline
+
+    def remaining(self) -> float:
+        return max(0.05, self.deadline - time.monotonic())
+
+    def __getattr__(self, name: str) -> StudentFunction:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return StudentFunction(self, name)
+
+    def harness(self, function: str, **kwargs: Any) -> Any:
+        return self.proxy.harness(function, kwargs, self.remaining())
+
+
+class GraderSession:
+    """One judge run: the runners it started and the results it collected."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.submission = Path(config.getoption("--submission")).resolve()
+        scratch = config.getoption("--scratch")
+        self._tmp = None if scratch else tempfile.TemporaryDirectory(prefix="grader-judge-")
+        self.root = Path(scratch or self._tmp.name).resolve()
+        self.results_path = config.getoption("--results")
+        self.base_seed = config.getoption("--base-seed")
+        self.test_timeout = config.getoption("--test-timeout")
+        self.limits = {"address_space": config.getoption("--memory-mb") * 1024 * 1024}
+        self.proxies: dict[str, RunnerProxy] = {}
+        self.results: dict[str, dict[str, Any]] = {}
+
+    # ----- runners -----
+    def proxy(self, exercise: str) -> RunnerProxy:
+        if exercise not in self.proxies:
+            stage = build_stage(self.root, self.submission, exercise)
+            kernels = "reference_kernels" if exercise in REFERENCE_KERNELS_FOR else "exercises"
+            env = {"MINIGRAD_KERNELS": kernels, "GRADER_RUNTIME_PATH": str(build_runtime(self.root))}
+            proxy = RunnerProxy(stage, self.root / f"scratch-{exercise}", self.limits, env)
+            proxy.start()
+            self.proxies[exercise] = proxy
+        return self.proxies[exercise]
+
+    # ----- fixtures -----
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Student:
+        exercise = _exercise_of(request.node)
+        return Student(self.proxy(exercise), exercise, time.monotonic() + self.test_timeout)
+
+    @pytest.fixture
+    def seed(self, request: pytest.FixtureRequest) -> int:
+        value = (self.base_seed + zlib.crc32(request.node.nodeid.encode())) & 0x7FFFFFFF
+        request.node.user_properties.append(("seed", value))
+        return value
+
+    @pytest.fixture
+    def rng(self, seed: int) -> np.random.Generator:
+        return np.random.default_rng(seed)
+
+    @pytest.fixture
+    def credit(self, request: pytest.FixtureRequest) -> Credit:
+        request.node._grader_credit = Credit()
+        return request.node._grader_credit
+
+    # ----- results -----
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.results[item.nodeid] = _entry(item, "timeout", 0.0, "the test did not finish")
+        self._write()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            status, output, not_implemented = _classify(report, call)
+            credit = getattr(item, "_grader_credit", None)
+            fraction = 1.0 if status == "passed" else (credit.value or 0.0) if credit else 0.0
+            entry = _entry(item, status, fraction, output)
+            entry["not_implemented"] = not_implemented
+            entry["duration"] = round(report.duration, 4)
+            self.results[item.nodeid] = entry
+            self._write()
+
+    def pytest_sessionfinish(self) -> None:
+        for proxy in self.proxies.values():
+            proxy.close()
+        outputs = {name: proxy.output() for name, proxy in self.proxies.items()}
+        self._write(outputs)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def _write(self, outputs: dict[str, str] | None = None) -> None:
+        if not self.results_path:
+            return
+        payload = {"results": list(self.results.values()), "runner_output": outputs or {}}
+        tmp = f"{self.results_path}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(payload, f)
+        os.replace(tmp, self.results_path)
+
+
+def _exercise_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("exercise")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: the suite module needs pytestmark = pytest.mark.exercise(name)")
+    return str(marker.args[0])
+
+
+def _entry(item: pytest.Item, status: str, fraction: float, output: str) -> dict[str, Any]:
+    points_marker = item.get_closest_marker("points")
+    max_points = float(points_marker.args[0]) if points_marker else 1.0
+    vis_marker = item.get_closest_marker("visibility")
+    visibility = vis_marker.args[0] if vis_marker else ("hidden" if "hidden" in Path(str(item.path)).parts
+                                                       else "visible")
+    if visibility not in VISIBILITIES:
+        raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {', '.join(VISIBILITIES)}")
+    seed = dict(item.user_properties).get("seed", 0)
+    doc = (getattr(item, "function", None).__doc__ or "").strip().split("\n")[0] if hasattr(item, "function") else ""
+    return {"nodeid": item.nodeid, "name": doc or item.name, "exercise": _exercise_of(item),
+            "points": round(max_points * fraction, 6), "max_points": max_points, "status": status,
+            "output": output, "visibility": visibility, "seed": seed, "duration": 0.0, "not_implemented": False}
+
+
+def _classify(report: pytest.TestReport, call: pytest.CallInfo[Any]) -> tuple[str, str, bool]:
+    """(status, one-line output, not implemented) for a finished test."""
+    if report.passed:
+        return "passed", "", False
+    if report.skipped:
+        return "failed", "skipped: " + str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else ""), False
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, RunnerTimeout):
+        return "timeout", f"timed out: {error}", False
+    if isinstance(error, RunnerCrashed):
+        return "crash", f"crashed: {error}", False
+    if isinstance(error, StudentError):
+        if error.not_implemented:
+            return "error", "not implemented yet" + (f": {error.message}" if error.message else ""), True
+        return "error", f"your code raised {error}", False
+    if isinstance(error, AssertionError):
+        return "failed", _first_lines(str(error)), False
+    return "error", f"the test could not run: {type(error).__name__}: {_first_lines(str(error))}", False
+
+
+def _first_lines(text: str, limit: int = 600) -> str:
+    text = text.strip().split("\nassert ")[0]
+    return text[:limit]

@@ -1,0 +1,125 @@
+"""Run a suite against one submission in a judge process: ``run_suite(exercises_dir, "hidden")``.
+
+The judge is a separate pytest process (``python -m pytest -p grader.judge.plugin``) in its own
+process group, so a submission that hangs everything is killed as a whole when the total time runs
+out, and the caller only ever reads the judge's results file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grader.suites
+from grader.results import TestResult
+
+SUITES_DIR = Path(grader.suites.__file__).parent
+JUDGE_INI = Path(__file__).with_name("judge.ini")
+SUITE_NAMES = ("public", "hidden")
+
+
+class SuiteError(ValueError):
+    """A suite that cannot be found or read."""
+
+
+@dataclass
+class SuiteRun:
+    """What one judge run produced."""
+
+    results: list[TestResult]
+    duration: float
+    suite_hash: str
+    status: str = "completed"  # completed | timeout | error
+    message: str = ""
+    runner_output: dict[str, str] = field(default_factory=dict)
+
+
+def suite_files(suite: str | Path, exercises: Sequence[str] | None = None) -> tuple[Path, list[Path]]:
+    """(rootdir, test files) of a suite: "public", "hidden" (= public + hidden tests), or a path."""
+    if str(suite) in SUITE_NAMES:
+        root = SUITES_DIR
+        folders = [SUITES_DIR / "public"] + ([SUITES_DIR / "hidden"] if str(suite) == "hidden" else [])
+    else:
+        path = Path(suite)
+        if not path.exists():
+            raise SuiteError(f"suite {str(suite)!r} is neither 'public', 'hidden' nor an existing path")
+        root = path if path.is_dir() else path.parent
+        folders = [path]
+    files: list[Path] = []
+    for folder in folders:
+        found = [folder] if folder.is_file() else sorted(folder.rglob("test_*.py"))
+        files += [f for f in found if exercises is None or f.stem.removeprefix("test_") in exercises]
+    if not files:
+        raise SuiteError(f"suite {str(suite)!r} has no test files" + (f" for {', '.join(exercises)}" if exercises
+                                                                     else ""))
+    return root, files
+
+
+def suite_hash(suite: str | Path = "hidden") -> str:
+    """sha256 over the suite's files (names and contents): changes whenever a test does."""
+    root, files = suite_files(suite)
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _judge_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MINIGRAD_"))}
+    env.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "MINIGRAD_KERNELS": "solutions"})
+    kit_root = str(Path(grader.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (kit_root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises: Sequence[str] | None = None, *,
+              test_timeout: float = 30.0, total_timeout: float = 900.0, base_seed: int = 0,
+              memory_mb: int = 4096) -> SuiteRun:
+    """Grade the exercise files in ``exercises_dir`` with ``suite``; never raises for the submission's faults."""
+    root, files = suite_files(suite, exercises)
+    digest = suite_hash(suite) if exercises is None else hashlib.sha256(
+        b"".join(f.read_bytes() for f in files)).hexdigest()
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
+        results_path = Path(tmp) / "results.json"
+        command = [sys.executable, "-m", "pytest", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI),
+                   "--rootdir", str(root), "--import-mode=importlib", "-q", "--no-header", "-rN",
+                   "--submission", str(Path(exercises_dir).resolve()), "--results", str(results_path),
+                   "--scratch", str(Path(tmp) / "scratch"), "--base-seed", str(base_seed),
+                   "--test-timeout", str(test_timeout), "--memory-mb", str(memory_mb), *map(str, files)]
+        judge = subprocess.Popen(command, cwd=tmp, env=_judge_environment(), stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        status, message = "completed", ""
+        try:
+            log, _ = judge.communicate(timeout=total_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(judge.pid, signal.SIGKILL)
+            log, _ = judge.communicate()
+            status, message = "timeout", f"grading stopped after {total_timeout:g} s"
+        payload = _read_results(results_path)
+        if payload is None:
+            tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]
+            return SuiteRun([], time.monotonic() - start, digest, "error",
+                            "the judge wrote no results: " + " | ".join(tail))
+        if status == "completed" and judge.returncode not in (0, 1):
+            status, message = "error", f"the judge exited with status {judge.returncode}"
+    results = [TestResult.from_dict(r) for r in payload["results"]]
+    return SuiteRun(results, time.monotonic() - start, digest, status, message, payload.get("runner_output", {}))
+
+
+def _read_results(path: Path) -> dict | None:
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return payload if isinstance(payload, dict) and isinstance(payload.get("results"), list) else None

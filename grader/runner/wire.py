@@ -1,0 +1,123 @@
+"""The runner's wire format: length-prefixed frames of JSON plus an ``.npz`` blob, nothing else.
+
+A frame is ``u32 header length | UTF-8 JSON header | u32 blob length | npz blob``. Arrays inside the
+JSON are ``{"__array__": "a0"}`` references into the blob (saved with ``np.savez``, loaded with
+``allow_pickle=False``), runner-side objects are ``{"__handle__": n}``. Pickle never crosses.
+
+This file is shared by the judge and the worker and is copied into the runner's staging directory,
+so it imports only the standard library and NumPy.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import Any, BinaryIO
+
+import numpy as np
+
+MAX_HEADER = 16 * 1024 * 1024
+MAX_BLOB = 1024 * 1024 * 1024
+_LEN = struct.Struct(">I")
+
+
+class WireError(Exception):
+    """A frame that is not well formed (truncated, too large, or not JSON/npz)."""
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise EOFError(f"stream ended {left} bytes short of a {n}-byte field")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_frame(stream: BinaryIO, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> None:
+    """Send one message; ``arrays`` are the blob's named arrays."""
+    body = json.dumps(header, allow_nan=True).encode("utf-8")
+    blob = b""
+    if arrays:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        blob = buffer.getvalue()
+    stream.write(_LEN.pack(len(body)) + body + _LEN.pack(len(blob)) + blob)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Receive one message: (header, arrays). Raises EOFError at a clean end, WireError on garbage."""
+    (n,) = _LEN.unpack(_read_exact(stream, 4))
+    if n > MAX_HEADER:
+        raise WireError(f"header of {n} bytes is over the {MAX_HEADER}-byte limit")
+    try:
+        header = json.loads(_read_exact(stream, n).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WireError(f"header is not JSON: {err}") from None
+    if not isinstance(header, dict):
+        raise WireError("header is not a JSON object")
+    (m,) = _LEN.unpack(_read_exact(stream, 4))
+    if m > MAX_BLOB:
+        raise WireError(f"blob of {m} bytes is over the {MAX_BLOB}-byte limit")
+    arrays: dict[str, np.ndarray] = {}
+    if m:
+        try:
+            with np.load(io.BytesIO(_read_exact(stream, m)), allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (ValueError, OSError, EOFError) as err:
+            raise WireError(f"blob is not a pickle-free npz: {err}") from None
+    return header, arrays
+
+
+class Packer:
+    """Turn values into JSON + arrays. ``on_object`` decides what to do with anything else."""
+
+    def __init__(self, on_object: Any = None) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self.on_object = on_object
+
+    def pack(self, value: Any) -> Any:
+        if type(value) is np.ndarray:
+            if value.dtype.hasobject:
+                return self._object(value)
+            key = f"a{len(self.arrays)}"
+            self.arrays[key] = value
+            return {"__array__": key}
+        if isinstance(value, np.generic) and type(value).__module__ == "numpy" and not isinstance(value, np.object_):
+            return self.pack(np.asarray(value))
+        if value is None or type(value) in (bool, int, float, str):
+            return value
+        if type(value) in (list, tuple):
+            return [self.pack(v) for v in value]
+        if type(value) is dict and all(type(k) is str for k in value):
+            return {"__dict__": {k: self.pack(v) for k, v in value.items()}}
+        return self._object(value)
+
+    def _object(self, value: Any) -> Any:
+        if self.on_object is None:
+            raise TypeError(f"cannot send a {type(value).__name__} over the wire")
+        return self.on_object(value)
+
+
+def unpack(value: Any, arrays: dict[str, np.ndarray], on_handle: Any = None) -> Any:
+    """The inverse of :class:`Packer`; ``on_handle(ref)`` rebuilds handles (default: refuse them)."""
+    if isinstance(value, list):
+        return [unpack(v, arrays, on_handle) for v in value]
+    if isinstance(value, dict):
+        if "__array__" in value:
+            key = value["__array__"]
+            if key not in arrays:
+                raise WireError(f"reference to a missing array {key!r}")
+            return arrays[key]
+        if "__handle__" in value:
+            if on_handle is None or type(value["__handle__"]) is not int:
+                raise WireError("unexpected handle")
+            return on_handle(value)
+        if "__dict__" in value and isinstance(value["__dict__"], dict):
+            return {k: unpack(v, arrays, on_handle) for k, v in value["__dict__"].items()}
+        raise WireError(f"unknown object in message: keys {sorted(value)[:5]}")
+    return value

@@ -1,0 +1,1 @@
+"""Test suites: public (students run them with `grader check`) and hidden (graded later)."""
