@@ -7,9 +7,10 @@ Pooling has no parameters and works on each channel separately. Over a window of
     sum pooling        y = Σ x_uv              (bonus)
     square-sum (L2)    y = √(Σ x_uv²)          (bonus)
 
-Output size per axis, as for a convolution: (W - F + 2P)/S + 1, floored (``conv_output_size`` from
-exercises/conv.py). The stride S defaults to the window F: a 2×2 max pool with stride 2 halves
-each side, e.g. [[4,3,1,5],[1,3,4,8],[4,5,4,3],[6,5,9,4]] -> [[4,8],[6,9]]. With S < F the
+Output size per axis, as for a convolution: (W - F + 2P)/S + 1, floored. Compute it here rather than
+importing ``conv_output_size`` from exercises/conv.py: pooling is graded with *your* files, so a bug in
+one exercise would then cost you points in two. The stride S defaults to the window F: a 2×2 max pool
+with stride 2 halves each side, e.g. [[4,3,1,5],[1,3,4,8],[4,5,4,3],[6,5,9,4]] -> [[4,8],[6,9]]. With S < F the
 windows overlap.
 
 The rules your kernels must follow:

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "TOLERANCES", "assert_array_matches", "assert_inputs_unchanged", "assert_none", "assert_result_pair",
-    "assert_result_tuple", "assert_value_equals", "describe", "tolerances",
+    "assert_result_tuple", "assert_same_keys", "assert_value_equals", "describe", "tolerances", "with_article",
 ]
 
 # (rtol, atol) by the expected dtype: kernels in float64 agree with the reference to rounding
@@ -38,16 +38,20 @@ def describe(value: Any) -> str:
     """A short, safe name for the kind of ``value`` (never calls the value's own methods)."""
     type_name = getattr(value, "type_name", None) if type(value).__name__ == "Handle" else None
     if isinstance(type_name, str):
-        return type_name
+        # an exact ndarray comes back as a handle only when its dtype cannot travel (objects)
+        return "ndarray of Python objects" if type_name == "ndarray" else type_name
     if value is None:
         return "None"
     if type(value) in (list, tuple):
-        return f"{type(value).__name__} of {len(value)}"
+        return f"{type(value).__name__} of {len(value)} values"
     return type(value).__name__
 
 
-def _article(word: str) -> str:
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+def with_article(word: str) -> str:
+    """``word`` with "a" or "an" in front ("None" stays as it is)."""
+    if word == "None":
+        return word
+    return ("an " if word[:1].lower() in "aeiou" or word.startswith("nd") else "a ") + word
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> str:
@@ -68,7 +72,7 @@ def _fail(message: str, hint: str | None) -> None:
 
 
 def _prefix(name: str, source: str | None) -> str:
-    return f"{source}: {name}" if source else name
+    return f"{source}: {name}" if source and source != name else name
 
 
 def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | None = None,
@@ -87,8 +91,8 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
     if type(got) is not np.ndarray:
         kind = describe(got)
         if source:
-            _fail(f"{source} returned {_article(kind)} for {name}, expected a NumPy array", hint)
-        _fail(f"{name} is {_article(kind)}, expected a NumPy array", hint)
+            _fail(f"{source} returned {with_article(kind)} for {name}, expected a NumPy array", hint)
+        _fail(f"{name} is {with_article(kind)}, expected a NumPy array", hint)
     if got.shape != expected.shape:
         _fail(f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}", hint)
     if got.dtype != expected.dtype:
@@ -101,9 +105,10 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
         if bad.any():
             n_nan = int(np.isnan(got[bad]).sum())
             n_inf = int(bad.sum()) - n_nan
+            counts = " and ".join(f"{n} {kind}" for n, kind in ((n_nan, "NaN"), (n_inf, "inf")) if n)
             first = _index(int(np.flatnonzero(bad)[0]), got.shape)
-            _fail(f"{what} has {n_nan} NaN and {n_inf} inf values where finite ones are expected "
-                  f"(first at {first})", hint)
+            plural = "s" if int(bad.sum()) > 1 else ""
+            _fail(f"{what} has {counts} value{plural} where finite ones are expected (first at {first})", hint)
         default_rtol, default_atol = tolerances(expected.dtype)
         rtol = default_rtol if rtol is None else rtol
         atol = default_atol if atol is None else atol
@@ -113,19 +118,23 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             abs_err = np.where(same_special, 0.0, np.abs(g - e))
             abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
-            off = abs_err > atol + rtol * np.abs(np.where(np.isfinite(e), e, 0.0))
-            rel_err = abs_err / np.maximum(np.abs(np.where(np.isfinite(e), e, 0.0)), atol or 1e-300)
+            magnitude = np.abs(np.where(np.isfinite(e), e, 0.0))
+            off = abs_err > atol + rtol * magnitude
+            # relative error only where it means something: expected values clearly away from 0
+            rel_err = np.where(magnitude > atol, abs_err / np.where(magnitude > atol, magnitude, 1.0), -1.0)
     else:
         off = got != expected
         abs_err = off.astype(np.float64)
-        rel_err = abs_err
+        rel_err = np.full(off.shape, -1.0)
     n_off = int(np.count_nonzero(off))
     if not n_off:
         return
-    worst = int(np.argmax(abs_err))
-    worst_rel = int(np.argmax(np.where(off, rel_err, -1.0)))
-    message = (f"{what}: max abs error {_num(float(abs_err.flat[worst]))} at {_index(worst, got.shape)} "
-               f"(max rel error {_num(float(rel_err.flat[worst_rel]))} at {_index(worst_rel, got.shape)}); "
+    worst = int(np.argmax(np.where(off, abs_err, -1.0)))
+    rel_off = np.where(off, rel_err, -1.0)
+    worst_rel = int(np.argmax(rel_off))
+    rel = "" if rel_off.flat[worst_rel] < 0 else \
+        f" (max rel error {_num(float(rel_off.flat[worst_rel]))} at {_index(worst_rel, got.shape)})"
+    message = (f"{what}: max abs error {_num(float(abs_err.flat[worst]))} at {_index(worst, got.shape)}{rel}; "
                f"{n_off} of {got.size} values off")
     if reveal:
         message += (f"; at {_index(worst, got.shape)} expected {_num(float(expected.flat[worst]))}, "
@@ -145,13 +154,34 @@ def assert_value_equals(name: str, got: Any, expected: Any, *, source: str | Non
         got = int(got)
     if type(got) is not type(expected):
         if source:
-            _fail(f"{source} returned {_article(describe(got))} for {name}, "
-                  f"expected {_article(type(expected).__name__)}", hint)
-        _fail(f"{name} is {_article(describe(got))}, expected {_article(type(expected).__name__)}", hint)
+            _fail(f"{source} returned {with_article(describe(got))} for {name}, "
+                  f"expected {with_article(type(expected).__name__)}", hint)
+        _fail(f"{name} is {with_article(describe(got))}, expected {with_article(type(expected).__name__)}", hint)
     if got != expected:
         if reveal:
             _fail(f"{what} is {got!r}, expected {expected!r}", hint)
         _fail(f"{what} is {got!r}, which is wrong", hint)
+
+
+def assert_same_keys(name: str, got: Any, expected: Sequence[str], *, hint: str | None = None) -> None:
+    """Check that ``got`` (a list of str, e.g. state_dict keys) holds exactly the names in ``expected``.
+
+    The message names the missing and the unexpected keys (they are part of the exercise's spec).
+    """
+    __tracebackhide__ = True
+    if type(got) not in (list, tuple) or not all(type(k) is str for k in got):
+        _fail(f"{name} is {with_article(describe(got))}, expected a list of names", hint)
+    missing = [k for k in expected if k not in got]
+    unexpected = [k for k in got if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"lacks {', '.join(missing[:6])}" + (f" and {len(missing) - 6} more" if len(missing) > 6
+                                                                else ""))
+        if unexpected:
+            parts.append(f"has unexpected {', '.join(unexpected[:6])}"
+                         + (f" and {len(unexpected) - 6} more" if len(unexpected) > 6 else ""))
+        _fail(f"{name} {'; '.join(parts)}", hint)
 
 
 def assert_result_tuple(source: str, result: Any, names: Sequence[str], hint: str | None = None) -> tuple[Any, ...]:
@@ -162,7 +192,7 @@ def assert_result_tuple(source: str, result: Any, names: Sequence[str], hint: st
     __tracebackhide__ = True
     spelled = "(" + ", ".join(names) + ")"
     if type(result) not in (list, tuple):
-        _fail(f"{source} returned {_article(describe(result))}, expected a tuple {spelled}", hint)
+        _fail(f"{source} returned {with_article(describe(result))}, expected a tuple {spelled}", hint)
     if len(result) != len(names):
         _fail(f"{source} returned {len(result)} values, expected {len(names)}: {spelled}", hint)
     return tuple(result)
@@ -182,8 +212,8 @@ def assert_none(name: str, got: Any, *, source: str | None = None, why: str = ""
     if got is not None:
         reason = f" ({why})" if why else ""
         if source:
-            _fail(f"{source} returned {_article(describe(got))} for {name}, expected None{reason}", hint)
-        _fail(f"{name} is {_article(describe(got))}, expected None{reason}", hint)
+            _fail(f"{source} returned {with_article(describe(got))} for {name}, expected None{reason}", hint)
+        _fail(f"{name} is {with_article(describe(got))}, expected None{reason}", hint)
 
 
 def assert_inputs_unchanged(source: str, names: Sequence[str], sent: Sequence[Any], after: Any,
@@ -195,12 +225,13 @@ def assert_inputs_unchanged(source: str, names: Sequence[str], sent: Sequence[An
     """
     __tracebackhide__ = True
     if type(after) not in (list, tuple) or len(after) < len(sent):
-        _fail(f"{source}: the runner could not report its inputs after the call (got {describe(after)})", hint)
+        _fail(f"{source}: the runner could not report its inputs after the call (got {with_article(describe(after))})",
+              hint)
     for name, before, now in zip(names, sent, after):
         if type(before) is not np.ndarray:
             continue
         if type(now) is not np.ndarray or now.shape != before.shape or now.dtype != before.dtype:
-            _fail(f"{source} replaced its input {name} in place (it is now {_article(describe(now))}"
+            _fail(f"{source} replaced its input {name} in place (it is now {with_article(describe(now))}"
                   f"{'' if type(now) is not np.ndarray else f' of shape {tuple(now.shape)}, {now.dtype}'})"
                   f"; never modify the arguments", hint)
         changed = ~((now == before) | (np.isnan(now) & np.isnan(before)) if before.dtype.kind in "fc"

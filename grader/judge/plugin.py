@@ -199,7 +199,11 @@ def _entry(item: pytest.Item, status: str, fraction: float, output: str) -> dict
         raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {', '.join(VISIBILITIES)}")
     seed = dict(item.user_properties).get("seed", 0)
     doc = (getattr(item, "function", None).__doc__ or "").strip().split("\n")[0] if hasattr(item, "function") else ""
-    return {"nodeid": item.nodeid, "name": doc or item.name, "exercise": _exercise_of(item),
+    name = doc or item.name
+    callspec = getattr(item, "callspec", None)
+    if doc and callspec is not None:
+        name = f"{doc} [{callspec.id}]"  # one docstring, many cases: keep the names apart
+    return {"nodeid": item.nodeid, "name": name, "exercise": _exercise_of(item),
             "points": round(max_points * fraction, 6), "max_points": max_points, "status": status,
             "output": output, "visibility": visibility, "seed": seed, "duration": 0.0, "not_implemented": False}
 

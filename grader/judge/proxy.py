@@ -7,6 +7,7 @@ arrive as :class:`Handle`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -117,19 +118,14 @@ class RunnerProxy:
         """Kill the runner and everything it started (its whole process group)."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        # only our end of the request pipe: closing stdout would wait for the reader thread, which a
+        # grandchild that escaped the kill can keep blocked by holding the pipe open
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
 
     def close(self) -> None:
         if self.alive:

@@ -7,6 +7,7 @@ out, and the caller only ever reads the judge's results file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -64,11 +65,12 @@ def suite_files(suite: str | Path, exercises: Sequence[str] | None = None) -> tu
     return root, files
 
 
-def suite_hash(suite: str | Path = "hidden") -> str:
-    """sha256 over the suite's files (names and contents): changes whenever a test does."""
-    root, files = suite_files(suite)
+def suite_hash(suite: str | Path = "hidden", exercises: Sequence[str] | None = None) -> str:
+    """sha256 over the suite's test files and the helpers beside them: changes whenever a test could."""
+    root, files = suite_files(suite, exercises)
+    helpers = sorted(p for p in root.glob("*.py") if not p.name.startswith("test_") and p.name != "__init__.py")
     digest = hashlib.sha256()
-    for f in files:
+    for f in sorted(set(files) | set(helpers)):
         digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -87,10 +89,9 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
               memory_mb: int = 4096) -> SuiteRun:
     """Grade the exercise files in ``exercises_dir`` with ``suite``; never raises for the submission's faults."""
     root, files = suite_files(suite, exercises)
-    digest = suite_hash(suite) if exercises is None else hashlib.sha256(
-        b"".join(f.read_bytes() for f in files)).hexdigest()
+    digest = suite_hash(suite, exercises)
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True) as tmp:
         results_path = Path(tmp) / "results.json"
         command = [sys.executable, "-m", "pytest", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI),
                    "--rootdir", str(root), "--import-mode=importlib", "-q", "--no-header", "-rN",
@@ -106,6 +107,11 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
             os.killpg(judge.pid, signal.SIGKILL)
             log, _ = judge.communicate()
             status, message = "timeout", f"grading stopped after {total_timeout:g} s"
+        except BaseException:  # Ctrl-C or a cancelled job: leave no judge (and so no runner) behind
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(judge.pid, signal.SIGKILL)
+            judge.wait()
+            raise
         payload = _read_results(results_path)
         if payload is None:
             tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]

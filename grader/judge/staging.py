@@ -27,7 +27,7 @@ RUNNER_FILES = {"worker.py": "_grader_worker.py", "wire.py": "_grader_wire.py", 
 
 
 def _read_only(path: Path) -> None:
-    for root, dirs, files in os.walk(path):
+    for root, _dirs, files in os.walk(path):
         for name in files:
             p = os.path.join(root, name)
             os.chmod(p, os.stat(p).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))

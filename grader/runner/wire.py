@@ -76,11 +76,13 @@ def read_frame(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]
 class Packer:
     """Turn values into JSON + arrays. ``on_object`` decides what to do with anything else."""
 
-    def __init__(self, on_object: Any = None) -> None:
+    def __init__(self, on_object: Any = None, max_depth: int | None = None) -> None:
         self.arrays: dict[str, np.ndarray] = {}
         self.on_object = on_object
+        self.max_depth = max_depth
 
-    def pack(self, value: Any) -> Any:
+    def pack(self, value: Any, depth: int = 0) -> Any:
+        """``max_depth`` containers deep at most: deeper lists, tuples and dicts go to ``on_object``."""
         if type(value) is np.ndarray:
             if value.dtype.hasobject:
                 return self._object(value)
@@ -88,13 +90,15 @@ class Packer:
             self.arrays[key] = value
             return {"__array__": key}
         if isinstance(value, np.generic) and type(value).__module__ == "numpy" and not isinstance(value, np.object_):
-            return self.pack(np.asarray(value))
+            return self.pack(np.asarray(value), depth)
         if value is None or type(value) in (bool, int, float, str):
             return value
+        if self.max_depth is not None and depth >= self.max_depth:
+            return self._object(value)
         if type(value) in (list, tuple):
-            return [self.pack(v) for v in value]
+            return [self.pack(v, depth + 1) for v in value]
         if type(value) is dict and all(type(k) is str for k in value):
-            return {"__dict__": {k: self.pack(v) for k, v in value.items()}}
+            return {"__dict__": {k: self.pack(v, depth + 1) for k, v in value.items()}}
         return self._object(value)
 
     def _object(self, value: Any) -> Any:

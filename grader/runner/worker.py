@@ -10,6 +10,7 @@ Nothing here decides a score: every value sent back is checked again by the judg
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -32,12 +33,10 @@ def _apply_limits(limits: dict[str, int]) -> None:
         name = names.get(key)
         if name and hasattr(resource, name) and value:
             limit = getattr(resource, name)
-            soft, hard = resource.getrlimit(limit)
+            hard = resource.getrlimit(limit)[1]
             new = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            try:
+            with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(limit, (new, new))
-            except (ValueError, OSError):
-                pass
 
 
 class Worker:
@@ -61,8 +60,8 @@ class Worker:
             raise KeyError(f"unknown handle {n}")
         return self.handles[n]
 
-    def reply(self, header: dict[str, Any], result: Any = None) -> None:
-        packer = self.wire.Packer(on_object=self._store)
+    def reply(self, header: dict[str, Any], result: Any = None, max_depth: int | None = None) -> None:
+        packer = self.wire.Packer(on_object=self._store, max_depth=max_depth)
         if "result" in header:
             header["result"] = packer.pack(result)
         self.wire.write_frame(self.channel_out, header, packer.arrays)
@@ -83,9 +82,12 @@ class Worker:
             args = self.wire.unpack(request.get("args", []), arrays, self._resolve)
             kwargs = self.wire.unpack({"__dict__": request.get("kwargs", {})}, arrays, self._resolve)
             result = fn(*args, **kwargs)
+            # a call's (out, cache) is opened one level: its arrays travel, a cache stays here as a handle;
+            # a harness returns plain nested data by design
+            depth = None if op == "harness" else 1
             if request.get("return_args"):  # lets the judge see whether the call changed its inputs
-                result = {"result": result, "args": list(args)}
-            self.reply({"ok": True, "result": None}, result)
+                result, depth = {"result": result, "args": list(args)}, 2
+            self.reply({"ok": True, "result": None}, result, depth)
             return
         if op == "release":
             for n in request.get("handles", []):
@@ -108,7 +110,7 @@ class Worker:
                 return
             try:
                 self.handle(request, arrays)
-            except BaseException as err:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are student errors too
+            except BaseException as err:  # SystemExit and KeyboardInterrupt are student errors too
                 tb = traceback.format_exception(type(err), err, err.__traceback__)
                 self.reply({"ok": False, "error": {"type": type(err).__name__, "message": _safe_str(err),
                                                    "traceback": "".join(tb)[-4000:]}})
@@ -117,7 +119,7 @@ class Worker:
 def _safe_str(err: BaseException) -> str:
     try:
         return str(err)[:2000]
-    except BaseException:  # noqa: BLE001 - a student's exception may break __str__
+    except BaseException:  # a student's exception may break __str__
         return "<unprintable error>"
 
 

@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-
 from .errors import DatasetError
 
 __all__ = ["download_url"]

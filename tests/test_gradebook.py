@@ -1,0 +1,262 @@
+"""The gradebook with made-up results (no runner): storage, CSV, results.json schema, feedback, reruns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import grader
+from grader import cli
+from grader import gradebook as gb
+from grader.exercises import EXERCISE_FILES, EXERCISES
+from grader.gradebook import Gradebook, GradeRecord, atomic_write_text
+from grader.results import TestResult, gradescope_results
+
+SCHEMA = json.loads((Path(grader.__file__).parent / "schema" / "gradescope_results.schema.json").read_text())
+
+
+def result(exercise="relu", name="t1", points=1.0, max_points=1.0, status="passed", visibility="visible",
+           output="", not_implemented=False):
+    return TestResult(nodeid=f"{visibility}/test_{exercise}.py::{name}", name=f"{exercise} {name} checks",
+                      exercise=exercise, points=points, max_points=max_points, status=status, output=output,
+                      visibility=visibility, seed=7, duration=0.01, not_implemented=not_implemented)
+
+
+RESULTS = [
+    result("relu", "a", 2, 2),
+    result("relu", "b", 0, 3, "failed", output="relu_forward output differs: largest error 1.0 at (0, 1)"),
+    result("conv", "c", 0, 5, "error", output="not implemented yet: conv2d_forward", not_implemented=True),
+    result("conv", "secret", 4, 4, visibility="hidden", output="hidden detail"),
+    result("conv", "secret2", 0, 6, "timeout", visibility="hidden", output="timed out after 30 s"),
+    result("pooling", "later", 3, 3, visibility="after_due_date", output="later detail"),
+]
+
+
+def record(student="alice", results=RESULTS, content="c1", suite="s1", version="v1", status="graded", message=""):
+    return GradeRecord(student=student, content_hash=content, suite_hash=suite, grader_version=version,
+                       status=status, score=sum(r.points for r in results),
+                       max_score=sum(r.max_points for r in results) or 100.0, started="2025-01-01T00:00:00+00:00",
+                       finished="2025-01-01T00:00:05+00:00", duration=5.0, message=message)
+
+
+@pytest.fixture
+def book(tmp_path):
+    with Gradebook(tmp_path / "out") as opened:
+        yield opened
+
+
+def test_record_stores_rows_files_and_a_csv_row(book):
+    book.record(record(), RESULTS)
+    assert book.record_of("alice") == record()
+    assert book.tests_of("alice") == RESULTS
+    assert (book.results_dir / "alice.json").is_file() and (book.feedback_dir / "alice.md").is_file()
+    rows = list(csv.reader(io.StringIO((book.out / "grades.csv").read_text())))
+    assert rows[0] == ["student", *EXERCISES, "total", "max_total", "status"]
+    assert rows[1] == ["alice", "2", "4", "3", "0", "0", "9", "23", "graded"]
+
+
+def test_a_new_grade_replaces_the_old_rows(book):
+    book.record(record(), RESULTS)
+    book.record(record(results=RESULTS[:1], content="c2"), RESULTS[:1])
+    book.record(record("bob", RESULTS[:2]), RESULTS[:2])
+    assert book.tests_of("alice") == RESULTS[:1]
+    assert book.db.execute("SELECT COUNT(*) FROM tests").fetchone()[0] == 3
+    assert book.students() == ["alice", "bob"]
+    assert [r[0] for r in csv.reader(io.StringIO((book.out / "grades.csv").read_text()))] == ["student", "alice", "bob"]
+
+
+def test_a_failed_transaction_leaves_the_old_grade(book, monkeypatch):
+    book.record(record(), RESULTS)
+    old_csv = (book.out / "grades.csv").read_text()
+    bad = [*RESULTS, replace(RESULTS[0], seed=2**80)]  # too large for SQLite: the insert fails midway
+    with pytest.raises(OverflowError):
+        book.record(record(content="c2"), bad)
+    assert book.record_of("alice").content_hash == "c1"
+    assert book.tests_of("alice") == RESULTS
+    assert (book.out / "grades.csv").read_text() == old_csv
+    assert not book.is_current("alice", "c1", "s1", "v1")  # its files are gone: the next run grades it again
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "grades.csv"
+    atomic_write_text(target, "old\n")
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gb.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_text(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no temporary file left behind
+
+
+def test_results_json_validates_against_the_schema(book):
+    book.record(record(message="missing pooling.py"), RESULTS)
+    data = json.loads((book.results_dir / "alice.json").read_text())
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["score"] == 9 and data["extra_data"]["content_hash"] == "c1"
+    tests = {t["extra_data"]["nodeid"].split("::")[1]: t for t in data["tests"]}
+    assert [tests[k]["status"] for k in ("a", "b", "c", "secret2")] == ["passed", "failed", "failed", "failed"]
+    assert tests["c"]["output"].startswith("[not implemented yet]")
+    assert tests["secret2"]["output"].startswith("[timeout]") and tests["secret2"]["visibility"] == "hidden"
+    assert tests["a"]["tags"] == ["relu"] and tests["a"]["number"] == "1.1" and tests["c"]["number"] == "2.1"
+    assert "missing pooling.py" in data["output"]
+
+
+def test_the_schema_rejects_what_gradescope_would():
+    good = gradescope_results(RESULTS)
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    assert validator.is_valid(good)
+    bad_status = json.loads(json.dumps(good))
+    bad_status["tests"][0]["status"] = "error"
+    no_score = {"tests": [{"name": "x"}]}
+    assert not validator.is_valid(bad_status) and not validator.is_valid(no_score)
+    assert not validator.is_valid({**good, "visibility": "sometimes"})
+    assert validator.is_valid({"score": 1, "leaderboard": [{"name": "Time", "value": 1.5, "order": "asc"}]})
+
+
+def test_feedback_respects_visibility(book):
+    book.record(record(), RESULTS)
+    text = (book.feedback_dir / "alice.md").read_text()
+    assert "relu b checks" in text and "largest error 1.0 at (0, 1)" in text  # visible: name and output
+    assert "not implemented yet" in text
+    assert "secret" not in text and "hidden detail" not in text and "timed out" not in text
+    assert "hidden tests: 1 of 2 passed, 4 / 10 points" in text  # hidden: a name-less total
+    assert "pooling later checks" not in text and "later detail" not in text  # after_due_date: counted only
+    assert "1 more tests (3 points): released after the due date" in text
+    assert "Score: **6 / 20** (+ 3 points in tests released later)" in text
+
+
+def test_feedback_of_an_ungraded_submission_says_why(book):
+    book.record(record("eve", [], status="bad_archive", message="member '../x' climbs out"), [])
+    text = (book.feedback_dir / "eve.md").read_text()
+    assert "Not graded (bad_archive)" in text and "climbs out" in text
+
+
+def test_is_current_only_for_the_same_files_suite_and_grader(book):
+    book.record(record(), RESULTS)
+    assert book.is_current("alice", "c1", "s1", "v1")
+    assert not book.is_current("alice", "c2", "s1", "v1")
+    assert not book.is_current("alice", "c1", "s2", "v1")
+    assert not book.is_current("alice", "c1", "s1", "v2")
+    assert not book.is_current("bob", "c1", "s1", "v1")
+    book.record(record(status="error", message="the judge wrote no results"), [])
+    assert not book.is_current("alice", "c1", "s1", "v1")  # the grader's own failure is retried
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", ".hidden", "", "x" * 200, "tab\there"])
+def test_unsafe_student_ids_are_refused(book, bad):
+    with pytest.raises(ValueError, match="not usable as a file name"):
+        book.record(record(bad, []), [])
+
+
+def test_an_out_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        Gradebook(tmp_path / "f")
+
+
+# ----- reruns through `grader grade`, with a fake judge -----
+
+@dataclass
+class FakeRun:
+    results: list[TestResult]
+    duration: float = 0.1
+    suite_hash: str = "suite-1"
+    status: str = "completed"
+    message: str = ""
+    runner_output: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def fake_judge(monkeypatch):
+    """Replace the judge: every submission scores 1 point per exercise file it has; records who was graded."""
+    import grader.judge.run as run
+
+    graded: list[str] = []
+    state = {"suite": "suite-1"}
+
+    def fake_run_suite(exercises_dir, suite="hidden", exercises=None, **kwargs):
+        files = sorted(Path(exercises_dir).glob("*.py"))
+        graded.append((Path(exercises_dir) / "relu.py").read_text().split()[1])  # "# <student> ..."
+        return FakeRun([result(p.stem, "t", 1, 1) for p in files], suite_hash=state["suite"])
+
+    monkeypatch.setattr(run, "run_suite", fake_run_suite)
+    monkeypatch.setattr(run, "suite_hash", lambda suite="hidden": state["suite"])
+    return graded, state
+
+
+def make_submissions(root: Path, count: int = 3) -> list[Path]:
+    paths = []
+    for i in range(count):
+        folder = root / f"s{i}"
+        folder.mkdir(parents=True)
+        for name in EXERCISE_FILES[: i + 1]:
+            (folder / name).write_text(f"# s{i}\n")
+        paths.append(folder)
+    return paths
+
+
+def grade(paths, out, *extra):
+    return cli.main(["grade", *map(str, paths), "--out", str(out), *extra])
+
+
+def test_a_rerun_skips_unchanged_and_regrades_changed(tmp_path, fake_judge, capsys):
+    graded, state = fake_judge
+    paths, out = make_submissions(tmp_path / "in"), tmp_path / "out"
+    assert grade(paths, out, "--jobs", "2") == 0
+    assert sorted(graded) == ["s0", "s1", "s2"]
+    assert "graded 3 submissions" in capsys.readouterr().out
+    assert grade(paths, out) == 0 and len(graded) == 3
+    second = capsys.readouterr().out
+    assert "graded 0 submissions" in second and "skipped 3 unchanged" in second
+    (paths[1] / "relu.py").write_text("# s1 changed\n")
+    assert grade(paths, out) == 0 and graded[3:] == ["s1"]
+    assert grade(paths, out, "--only", "s2") == 0 and graded[4:] == ["s2"]
+    assert grade(paths, out, "--force") == 0 and len(graded) == 8
+    state["suite"] = "suite-2"  # a changed suite regrades everyone
+    assert grade(paths, out) == 0 and len(graded) == 11
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    assert [(r["student"], r["total"]) for r in rows] == [("s0", "1"), ("s1", "2"), ("s2", "3")]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT DISTINCT suite_hash FROM submissions").fetchall() == [("suite-2",)]
+
+
+def test_a_bad_archive_is_recorded_and_the_batch_goes_on(tmp_path, fake_judge, capsys):
+    graded, _ = fake_judge
+    (tmp_path / "mallory.zip").write_bytes(b"not a zip at all")
+    paths = [*make_submissions(tmp_path / "in", 1), tmp_path / "mallory.zip"]
+    assert grade(paths, tmp_path / "out") == 0
+    assert graded == ["s0"]
+    assert "mallory: bad_archive: mallory.zip: unreadable zip" in capsys.readouterr().out
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))}
+    assert (rows["mallory"]["status"], rows["mallory"]["total"], rows["s0"]["status"]) == ("bad_archive", "0", "graded")
+
+
+def test_test_results_round_trip_and_bad_ones_are_named():
+    for r in RESULTS:
+        assert TestResult.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    data = RESULTS[0].to_dict()
+    with pytest.raises(ValueError, match=r"^test result 'visible/test_relu.py::a' lacks status, seed$"):
+        TestResult.from_dict({k: v for k, v in data.items() if k not in ("status", "seed")})
+    with pytest.raises(ValueError, match="status 'exploded' is not one of passed, failed"):
+        TestResult.from_dict({**data, "status": "exploded"})
+    with pytest.raises(ValueError, match=r"points 3.0 not within 0\.\.2.0"):
+        TestResult.from_dict({**data, "points": 3})
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        TestResult.from_dict(["not", "a", "dict"])
+
+
+def test_untrusted_output_cannot_break_out_of_its_code_block(book):
+    sneaky = result("relu", "x", 0, 1, "failed", output="```\n# Full marks\n````")
+    book.record(record("zed", [sneaky]), [sneaky])
+    text = (book.feedback_dir / "zed.md").read_text()
+    assert "  `````text\n  ```\n  # Full marks\n  ````\n  `````" in text

@@ -1,0 +1,179 @@
+"""The ``grader`` command line: misuse exits 2 with one line, ``pack``, and ``check``/``grade`` on the real judge."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader import cli
+from grader.exercises import EXERCISE_FILES, EXERCISES
+from grader.submission import load_submission
+
+KIT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(argv, capsys):
+    """(exit status, stdout, stderr) of ``grader argv`` run in this process."""
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def solution_copy(dest: Path) -> Path:
+    """The reference solutions as a self-contained submission: ``_checks.py`` inlined where it is imported.
+
+    Submissions are the five modules only (helpers a student adds are not graded), so the copy carries
+    its helpers inside each module instead of importing ``._checks``.
+    """
+    dest.mkdir(parents=True)
+    checks = (KIT / "solutions" / "_checks.py").read_text().replace("from __future__ import annotations\n", "")
+    for name in EXERCISE_FILES:
+        text = (KIT / "solutions" / name).read_text()
+        text = re.sub(r"^from \._checks import .*$", lambda _: checks, text, flags=re.M)
+        assert "._checks" not in text
+        (dest / name).write_text(text)
+    return dest
+
+
+def stub_copy(dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for name in EXERCISE_FILES:
+        (dest / name).write_bytes((KIT / "exercises" / name).read_bytes())
+    return dest
+
+
+def misuse_cases(tmp: Path) -> list[tuple[list, str]]:
+    (tmp / "a-file.txt").write_text("x")
+    (tmp / "empty").mkdir()
+    sub = stub_copy(tmp / "alice")
+    return [
+        ([], "choose a command"),
+        (["check", "nope"], "unknown exercise 'nope'; valid: relu, conv, pooling, softmax_ce, residual"),
+        (["check", "--dir", tmp / "missing"], "no exercises folder"),
+        (["check", "--dir", tmp / "empty"], "holds none of"),
+        (["check", "--test-timeout", "-1"], "must be positive"),
+        (["grade", sub], "--out"),
+        (["grade", tmp / "missing", "--out", tmp / "o"], "no such file or directory"),
+        (["grade", tmp / "a-file.txt", "--out", tmp / "o"], "neither a directory nor a .zip"),
+        (["grade", sub, "--out", tmp / "o", "--jobs", "0"], "must be positive"),
+        (["grade", sub, "--out", tmp / "o", "--jobs", "two"], "is not an integer"),
+        (["grade", sub, "--out", tmp / "a-file.txt"], "is a file, not a directory"),
+        (["grade", sub, "--out", tmp / "o", "--suite", "secret"], "suite 'secret'"),
+        (["grade", sub, "--out", tmp / "o", "--only", "bob"], "--only bob: not among"),
+        (["grade", sub, sub, "--out", tmp / "o"], "two submissions for student 'alice'"),
+        (["pack", "--dir", tmp / "empty"], "holds none of"),
+        (["pack", "--dir", sub, "--out", tmp / "empty"], "is a directory"),
+        (["frobnicate"], "invalid choice"),
+    ]
+
+
+def test_misuse_exits_2_with_one_line(tmp_path, capsys):
+    for argv, expected in misuse_cases(tmp_path):
+        code, out, err = run_cli(argv, capsys)
+        assert code == 2, (argv, out, err)
+        assert len(err.strip().splitlines()) == 1 and expected in err, (argv, err)
+        assert "Traceback" not in err + out
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_misuse_through_the_real_entry_point(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "grader", "check", "convolution"], cwd=KIT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == ("grader check: unknown exercise 'convolution'; "
+                                   "valid: relu, conv, pooling, softmax_ce, residual")
+
+
+def test_pack_round_trip(tmp_path, capsys):
+    folder = solution_copy(tmp_path / "exercises")
+    (folder / "_utils.py").write_text("x = 1\n")
+    code, out, _ = run_cli(["pack", "--dir", folder, "--out", tmp_path / "submission.zip"], capsys)
+    assert code == 0 and out.startswith(f"wrote {tmp_path / 'submission.zip'}: conv.py, pooling.py, relu.py")
+    with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
+        assert sorted(archive.namelist()) == sorted([*EXERCISE_FILES, "MANIFEST.json"])
+    packed, original = load_submission(tmp_path / "submission.zip"), load_submission(folder)
+    assert packed.status == "ok" and packed.message == ""
+    assert packed.files == original.files and packed.content_hash == original.content_hash
+
+
+def test_pack_notes_stubs_that_are_not_done(tmp_path, capsys):
+    code, out, _ = run_cli(["pack", "--dir", stub_copy(tmp_path / "ex"), "--out", tmp_path / "s.zip"], capsys)
+    assert code == 0 and "still raise NotImplementedError" in out
+
+
+def test_check_on_the_stubs_prints_zeros_and_not_implemented(capsys):
+    code, out, err = run_cli(["check"], capsys)
+    assert code == 1, err
+    assert "Traceback" not in out + err
+    for exercise in EXERCISES:
+        assert re.search(rf"\({exercise}\): 0/\d+ tests passed, 0/[\d.]+ points\s+\[not implemented yet\]", out), out
+    assert out.count("hint: write it: replace the `raise NotImplementedError`") == len(EXERCISES)
+    assert re.search(r"^public 0/([\d.]+) points; ([\d.]+) more points in hidden tests, graded later$", out, re.M)
+
+
+def test_check_json_for_one_exercise(capsys):
+    code, out, _ = run_cli(["check", "relu", "--json"], capsys)
+    data = json.loads(out)  # the JSON only
+    assert code == 1 and data["passed"] is False and list(data["exercises"]) == ["relu"]
+    relu = data["exercises"]["relu"]
+    assert relu["not_implemented"] and relu["tests"] and all(t["not_implemented"] for t in relu["tests"])
+    assert data["hidden_points"] == 10 - data["max_score"]
+
+
+def test_check_on_a_copy_of_the_solutions_passes(tmp_path, capsys):
+    code, out, err = run_cli(["check", "--dir", solution_copy(tmp_path / "exercises")], capsys)
+    assert code == 0, out + err
+    summary = re.search(r"^public ([\d.]+)/([\d.]+) points; (\S+) more points in hidden tests", out, re.M)
+    assert summary and summary[1] == summary[2] and float(summary[2]) + float(summary[3]) == 100
+    assert "first failure" not in out
+
+
+@pytest.mark.slow
+def test_grading_the_same_three_submissions_twice_grades_none_the_second_time(tmp_path, capsys):
+    solved = solution_copy(tmp_path / "in" / "alice")
+    stub_copy(tmp_path / "in" / "bob")
+    assert run_cli(["pack", "--dir", solved, "--out", tmp_path / "in" / "carol.zip"], capsys)[0] == 0
+    argv = ["grade", tmp_path / "in" / "alice", tmp_path / "in" / "bob", tmp_path / "in" / "carol.zip",
+            "--out", tmp_path / "out", "--jobs", "2"]
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0 and "graded 3 submissions" in out, out + err
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))}
+    assert (rows["alice"]["total"], rows["bob"]["total"], rows["carol"]["total"]) == ("100", "0", "100")
+    assert all(rows[s]["status"] == "graded" for s in rows)
+    code, out, _ = run_cli(argv, capsys)
+    assert code == 0 and "graded 0 submissions" in out and "skipped 3 unchanged" in out
+    feedback = (tmp_path / "out" / "feedback" / "bob.md").read_text()
+    assert "hidden tests: 0 of" in feedback and "hidden/" not in feedback
+    schema = json.loads((KIT / "grader" / "schema" / "gradescope_results.schema.json").read_text())
+    for student in ("alice", "bob", "carol"):
+        results = json.loads((tmp_path / "out" / "results" / f"{student}.json").read_text())
+        jsonschema.Draft202012Validator(schema).validate(results)
+        assert results["score"] == float(rows[student]["total"])
+
+
+def test_the_check_table_names_the_first_failure_with_a_hint():
+    from grader.report_text import check_table
+    from grader.results import TestResult
+
+    def r(name, status, points, output=""):
+        return TestResult(f"public/test_conv.py::{name}", name, "conv", points, 1.0, status, output, "visible", 0, 0.1)
+
+    table = check_table("conv", [r("sizes", "passed", 1.0), r("forward", "failed", 0.0, "out differs\nat (0, 1)"),
+                                 r("slow", "timeout", 0.0, "timed out")])
+    lines = table.splitlines()
+    assert lines[0] == "Convolution (conv): 1/3 tests passed, 1/3 points"
+    assert [line.split()[0] for line in lines[1:4]] == ["PASS", "FAIL", "TIME"]
+    assert lines[4] == "  first failure: out differs"
+    assert lines[5].startswith("  hint: wrong result")
