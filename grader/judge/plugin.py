@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.exercises import REFERENCE_KERNELS_FOR
 from grader.judge.proxy import RunnerCrashed, RunnerProxy, RunnerTimeout, StudentError
-from grader.judge.staging import REFERENCE_KERNELS_FOR, build_runtime, build_stage
+from grader.judge.staging import build_runtime, build_stage
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 

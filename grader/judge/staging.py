@@ -19,10 +19,8 @@ import numpy
 
 import grader.runner
 import minigrad
+from grader.exercises import EXERCISES, REFERENCE_KERNELS_FOR
 
-EXERCISE_MODULES = ("relu", "conv", "pooling", "softmax_ce", "residual")
-# exercises whose tests run on reference kernels for everything but themselves
-REFERENCE_KERNELS_FOR = {"residual": ("relu", "conv", "pooling", "softmax_ce")}
 RUNNER_FILES = {"worker.py": "_grader_worker.py", "wire.py": "_grader_wire.py", "harness.py": "_grader_harness.py"}
 
 
@@ -53,7 +51,7 @@ def build_runtime(root: Path) -> Path:
 def exercise_files(submission: Path) -> dict[str, Path]:
     """The submission's exercise modules present in ``submission`` (allowlist: the five module names)."""
     found = {}
-    for name in EXERCISE_MODULES:
+    for name in EXERCISES:
         path = submission / f"{name}.py"
         if path.is_file() and not path.is_symlink():
             found[name] = path

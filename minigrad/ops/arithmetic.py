@@ -17,7 +17,8 @@ from ._util import broadcast_shapes, shape_of, unbroadcast
 
 def _shapes(ctx: Context, op: str, a: Any, b: Any) -> None:
     ctx.a_shape, ctx.b_shape = shape_of(a), shape_of(b)
-    broadcast_shapes(op, ctx.a_shape, ctx.b_shape)
+    if ctx.a_shape != ctx.b_shape and ctx.a_shape and ctx.b_shape:  # equal shapes and scalars always fit
+        broadcast_shapes(op, ctx.a_shape, ctx.b_shape)
 
 
 class Add(Function):

@@ -1,7 +1,5 @@
 """Hidden tests of exercises 2 and 3, the convolution layer: sizes, forward, backward, conv1d."""
 
-
-
 from __future__ import annotations
 
 from dataclasses import dataclass, field

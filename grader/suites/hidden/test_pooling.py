@@ -1,7 +1,5 @@
 """Hidden tests of exercise 4, pooling: overlapping windows, leftover rows, padding, ties, float32."""
 
-
-
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,5 @@
 """Hidden tests of exercise 1, ReLU."""
 
-
-
 from __future__ import annotations
 
 import numpy as np

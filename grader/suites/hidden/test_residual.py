@@ -3,8 +3,6 @@
 The block runs in the runner on the reference kernels, so only the block itself is graded here.
 """
 
-
-
 from __future__ import annotations
 
 import numpy as np

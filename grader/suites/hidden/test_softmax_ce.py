@@ -1,7 +1,5 @@
 """Hidden tests of exercise 5, softmax and cross-entropy: random batches, huge logits, batch 1, bad labels."""
 
-
-
 from __future__ import annotations
 
 import numpy as np

@@ -1,7 +1,5 @@
 """Public tests of exercises 2 and 3, the convolution layer (run them with ``grader check``)."""
 
-
-
 from __future__ import annotations
 
 import numpy as np

@@ -1,7 +1,5 @@
 """Public tests of exercise 4, max and average pooling (run them with ``grader check``)."""
 
-
-
 from __future__ import annotations
 
 import numpy as np

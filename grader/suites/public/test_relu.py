@@ -1,7 +1,5 @@
 """Public tests of exercise 1, ReLU (run them with ``grader check``)."""
 
-
-
 from __future__ import annotations
 
 import numpy as np
