@@ -5,8 +5,9 @@
 
 Every epoch shows a tqdm progress bar and prints the test accuracy; the run
 directory gets the final weights (``weights.npz``, no pickle), a learning curve
-(``history.csv``, and ``history.png`` when matplotlib is installed) and
-``result.json``.
+(``history.csv``, and ``history.png`` when matplotlib is installed), ``result.json`` and, for
+convolutional networks, the first layer's learned filters (``filters.png``) and the feature maps of one
+test image (``feature_maps.png``).
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
     minigrad.serialization.save(model, out / "weights.npz")
     write_history(history, out)
+    write_figures(model, x_test[0], out)
     result = {"model": args.model, "dataset": args.dataset, "kernels": minigrad.active_kernels(),
               "epochs": args.epochs, "final_test_accuracy": history[-1]["test_accuracy"],
               "best_test_accuracy": max(h["test_accuracy"] for h in history),
@@ -173,6 +175,17 @@ def write_history(history: list[dict[str, Any]], out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "history.png", dpi=100)
     plt.close(fig)
+
+
+def write_figures(model: nn.Module, image: np.ndarray, out: Path) -> None:
+    """For a network with convolutions: the first layer's learned filters and one image's feature maps."""
+    from minigrad.filters import feature_maps_png, filters_png
+
+    first_conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    if first_conv is None:
+        return
+    filters_png(first_conv.weight.numpy(), out / "filters.png")
+    feature_maps_png(model, image, out / "feature_maps.png")
 
 
 def main(argv: list[str] | None = None) -> int:
