@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from kit_copies import reference_submission
 
 from grader import cli
 from grader.exercises import EXERCISE_FILES, EXERCISES
@@ -29,22 +30,6 @@ def run_cli(argv, capsys):
         code = stop.code
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def solution_copy(dest: Path) -> Path:
-    """The reference solutions as a self-contained submission: ``_checks.py`` inlined where it is imported.
-
-    Submissions are the five modules only (helpers a student adds are not graded), so the copy carries
-    its helpers inside each module instead of importing ``._checks``.
-    """
-    dest.mkdir(parents=True)
-    checks = (KIT / "solutions" / "_checks.py").read_text().replace("from __future__ import annotations\n", "")
-    for name in EXERCISE_FILES:
-        text = (KIT / "solutions" / name).read_text()
-        text = re.sub(r"^from \._checks import .*$", lambda _: checks, text, flags=re.M)
-        assert "._checks" not in text
-        (dest / name).write_text(text)
-    return dest
 
 
 def stub_copy(dest: Path) -> Path:
@@ -97,7 +82,7 @@ def test_misuse_through_the_real_entry_point(tmp_path):
 
 
 def test_pack_round_trip(tmp_path, capsys):
-    folder = solution_copy(tmp_path / "exercises")
+    folder = reference_submission(tmp_path / "exercises")
     (folder / "_utils.py").write_text("x = 1\n")
     code, out, _ = run_cli(["pack", "--dir", folder, "--out", tmp_path / "submission.zip"], capsys)
     assert code == 0 and out.startswith(f"wrote {tmp_path / 'submission.zip'}: conv.py, pooling.py, relu.py")
@@ -133,7 +118,7 @@ def test_check_json_for_one_exercise(capsys):
 
 
 def test_check_on_a_copy_of_the_solutions_passes(tmp_path, capsys):
-    code, out, err = run_cli(["check", "--dir", solution_copy(tmp_path / "exercises")], capsys)
+    code, out, err = run_cli(["check", "--dir", reference_submission(tmp_path / "exercises")], capsys)
     assert code == 0, out + err
     summary = re.search(r"^public ([\d.]+)/([\d.]+) points; (\S+) more points in hidden tests", out, re.M)
     assert summary and summary[1] == summary[2] and float(summary[2]) + float(summary[3]) == 100
@@ -142,7 +127,7 @@ def test_check_on_a_copy_of_the_solutions_passes(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_grading_the_same_three_submissions_twice_grades_none_the_second_time(tmp_path, capsys):
-    solved = solution_copy(tmp_path / "in" / "alice")
+    solved = reference_submission(tmp_path / "in" / "alice")
     stub_copy(tmp_path / "in" / "bob")
     assert run_cli(["pack", "--dir", solved, "--out", tmp_path / "in" / "carol.zip"], capsys)[0] == 0
     argv = ["grade", tmp_path / "in" / "alice", tmp_path / "in" / "bob", tmp_path / "in" / "carol.zip",

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from kit_copies import reference_submission
 
 from grader.exercises import EXERCISES, WEIGHTS
 from grader.judge.run import SuiteRun, run_suite
@@ -58,18 +59,6 @@ FORGERIES = {
     "forge_results_file": ("residual", ()),
 }
 KNOWN_HOLES = {"forge_import_solutions": "relu"}
-
-
-def reference_submission(target: Path) -> Path:
-    """The reference solutions as a submission: solutions/_checks.py inlined into each module."""
-    target.mkdir(parents=True, exist_ok=True)
-    checks = (KIT / "solutions" / "_checks.py").read_text()
-    body = checks.split("from __future__ import annotations\n", 1)[1]
-    for name in EXERCISES:
-        source = (KIT / "solutions" / f"{name}.py").read_text()
-        source = re.sub(r"^from \._checks import .*$", lambda _: body, source, flags=re.M)
-        (target / f"{name}.py").write_text(source)
-    return target
 
 
 class Corpus:
