@@ -28,7 +28,7 @@ import pytest
 
 from grader.exercises import REFERENCE_KERNELS_FOR
 from grader.judge.proxy import RunnerCrashed, RunnerProxy, RunnerTimeout, StudentError
-from grader.judge.staging import build_runtime, build_stage
+from grader.judge.staging import build_runtime, build_stage, runtime_mounts
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -119,7 +119,8 @@ class GraderSession:
             stage = build_stage(self.root, self.submission, exercise)
             kernels = "reference_kernels" if exercise in REFERENCE_KERNELS_FOR else "exercises"
             env = {"MINIGRAD_KERNELS": kernels, "GRADER_RUNTIME_PATH": str(build_runtime(self.root))}
-            proxy = RunnerProxy(stage, self.root / f"scratch-{exercise}", self.limits, env)
+            proxy = RunnerProxy(stage, self.root / f"scratch-{exercise}", self.limits, env,
+                                read_only=runtime_mounts(self.root))
             proxy.start()
             self.proxies[exercise] = proxy
         return self.proxies[exercise]

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from grader.judge import sandbox
 from grader.runner import wire
 
 OUTPUT_LIMIT = 64 * 1024
@@ -73,11 +74,13 @@ class RunnerProxy:
     """One worker process serving one staging directory."""
 
     def __init__(self, staging: Path, scratch: Path, limits: dict[str, int] | None = None,
-                 env: dict[str, str] | None = None, command: list[str] | None = None) -> None:
+                 env: dict[str, str] | None = None, command: list[str] | None = None,
+                 read_only: tuple[Path, ...] = ()) -> None:
         self.staging, self.scratch = Path(staging), Path(scratch)
         self.limits = limits or {}
         self.env = env or {}
         self.command = command
+        self.read_only = read_only
         self.process: subprocess.Popen[bytes] | None = None
         self._replies: queue.Queue[Any] = queue.Queue()
         self.restarts = 0
@@ -89,8 +92,11 @@ class RunnerProxy:
         self.scratch.mkdir(parents=True, exist_ok=True)
         command = self.command or [sys.executable, "-I", "-S", str(self.staging / "_grader_worker.py"),
                                    json.dumps(self.limits)]
+        env = self._environment()
+        command = sandbox.sandboxed(command, staging=self.staging, scratch=self.scratch,
+                                    read_only=self.read_only, env=env)
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, cwd=self.scratch, env=self._environment(),
+                                        stderr=subprocess.DEVNULL, cwd=self.scratch, env=env,
                                         start_new_session=True, close_fds=True)
         self._replies = queue.Queue()
         threading.Thread(target=self._read_replies, args=(self.process, self._replies), daemon=True).start()

@@ -48,6 +48,16 @@ def build_runtime(root: Path) -> Path:
     return runtime
 
 
+def runtime_mounts(root: Path) -> tuple[Path, ...]:
+    """What a sandboxed runner must see read-only besides its staging directory: the runtime, NumPy."""
+    runtime = build_runtime(root)
+    mounts = [runtime]
+    for name in ("numpy", "numpy.libs"):
+        if (runtime / name).is_symlink():
+            mounts.append(Path(os.path.realpath(runtime / name)))
+    return tuple(mounts)
+
+
 def exercise_files(submission: Path) -> dict[str, Path]:
     """The submission's exercise modules present in ``submission`` (allowlist: the five module names)."""
     found = {}

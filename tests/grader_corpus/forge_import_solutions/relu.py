@@ -1,7 +1,7 @@
 """Forgery: find the grader's kit through the judge process (/proc/<parent>) and re-export its solutions.
 
-The staging directory holds no solutions, but the runner can read the judge's environment and command
-line. This attack works as long as the runner can read the judge's /proc entry and the kit's files.
+The staging directory holds no solutions, but an unsandboxed runner can read the judge's environment and
+command line. Inside bubblewrap the judge's /proc entry and the kit's files do not exist, so it scores 0.
 """
 
 from __future__ import annotations
