@@ -1,0 +1,32 @@
+"""Timing helpers shared by the benchmarks: medians of repeated runs, after a warm-up."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1, budget: float = 20.0) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs (fewer if ``budget`` seconds run out)."""
+    for _ in range(warmup):
+        fn()
+    times: list[float] = []
+    deadline = time.perf_counter() + budget
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        if time.perf_counter() > deadline:
+            break
+    return statistics.median(times)
+
+
+def torch_or_none() -> Any:
+    """PyTorch when installed (an optional comparison, never a dependency)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
