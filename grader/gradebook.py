@@ -5,14 +5,22 @@
     DIR/results/<student>.json  Gradescope's results.json
     DIR/feedback/<student>.md   what the student may see (hidden tests only as name-less totals)
 
-Per submission: its old JSON and feedback are removed, its rows replaced in one transaction, then its
-files and the CSV written atomically (temp file + os.replace). A submission whose files are missing
-counts as not graded, so whatever a crash interrupts is graded again on the next run.
+Crash safety (a ``kill -9`` at any point, then the same command again, ends as an uninterrupted run):
+SQLite is the truth, in rollback-journal mode with ``synchronous=FULL`` (a killed transaction is rolled
+back when the database is next opened; the rollback journal also works on network file systems). Per
+submission: its old JSON and feedback are removed (and the removal synced), its rows replaced in one
+transaction, then its files and the CSV written atomically (temp file, fsync, os.replace, fsync of the
+folder). A submission whose files are missing counts as not graded, so whatever a crash interrupts is
+graded again on the next run; the CSV is rebuilt from the database at the end of every run. Temp files
+a killed run left behind are removed when the gradebook is opened, under an exclusive lock on
+``DIR/.grader.lock`` that also keeps a second grader out of the same folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
@@ -27,7 +35,7 @@ from grader.exercises import EXERCISES
 from grader.report_text import feedback_markdown, num, summary_text
 from grader.results import TestResult, gradescope_results
 
-DB_NAME, CSV_NAME = "gradebook.sqlite", "grades.csv"
+DB_NAME, CSV_NAME, LOCK_NAME = "gradebook.sqlite", "grades.csv", ".grader.lock"
 #: statuses worth keeping on a rerun; anything else ("error": the grader's own trouble) is graded again
 FINAL_STATUSES = ("graded", "timeout", "bad_archive", "bad_source", "no_files")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+\-][A-Za-z0-9_.@+\- ]{0,127}$")
@@ -36,7 +44,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     student TEXT PRIMARY KEY, content_hash TEXT NOT NULL, suite_hash TEXT NOT NULL,
     grader_version TEXT NOT NULL, status TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL,
-    started TEXT NOT NULL, finished TEXT NOT NULL, duration REAL NOT NULL, message TEXT NOT NULL);
+    started TEXT NOT NULL, finished TEXT NOT NULL, duration REAL NOT NULL, message TEXT NOT NULL,
+    sandbox TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS tests (
     student TEXT NOT NULL, nodeid TEXT NOT NULL, name TEXT NOT NULL, exercise TEXT NOT NULL,
     points REAL NOT NULL, max_points REAL NOT NULL, status TEXT NOT NULL, output TEXT NOT NULL,
@@ -63,6 +72,11 @@ class GradeRecord:
     finished: str
     duration: float
     message: str = ""
+    sandbox: str = ""  # how the submission's code ran: "bwrap", "rlimits-only", or "" (it never ran)
+
+
+class GradebookBusy(RuntimeError):
+    """Another grader holds the gradebook's lock."""
 
 
 def check_student_id(student: str) -> str:
@@ -85,6 +99,17 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames and removals in ``folder`` durable (best effort where a file system cannot)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class Gradebook:
@@ -96,8 +121,32 @@ class Gradebook:
             raise NotADirectoryError(f"{self.out} is a file, not a directory")
         for folder in (self.out, self.results_dir, self.feedback_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.out / DB_NAME, timeout=30.0, isolation_level=None)
-        self.db.executescript(SCHEMA)
+        self._lock = open(self.out / LOCK_NAME, "a")  # noqa: SIM115  (held until close)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise GradebookBusy(f"another grader is writing to {self.out}; wait for it or choose another --out"
+                                ) from None
+        try:
+            self.db = sqlite3.connect(self.out / DB_NAME, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=DELETE")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(submissions)")}
+            if "sandbox" not in columns:  # a gradebook from before the sandbox was recorded
+                self.db.execute("ALTER TABLE submissions ADD COLUMN sandbox TEXT NOT NULL DEFAULT ''")
+        except BaseException:
+            self._lock.close()
+            raise
+        self.remove_stale_temp_files()
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Delete the temp files of an atomic write a killed run never finished (safe: we hold the lock)."""
+        stale = [p for folder in (self.out, self.results_dir, self.feedback_dir) for p in folder.glob(".*.tmp")]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
 
     @property
     def results_dir(self) -> Path:
@@ -109,6 +158,7 @@ class Gradebook:
 
     def close(self) -> None:
         self.db.close()
+        self._lock.close()
 
     def __enter__(self) -> Gradebook:
         return self
@@ -129,12 +179,17 @@ class Gradebook:
     def students(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT student FROM submissions ORDER BY student")]
 
-    def is_current(self, student: str, content_hash: str, suite_hash: str, grader_version: str) -> bool:
-        """True when the stored grade came from the same files, suite and grader, and its outputs exist."""
+    def is_current(self, student: str, content_hash: str, suite_hash: str, grader_version: str,
+                   sandbox: str = "") -> bool:
+        """True when the stored grade came from the same files, suite and grader, and its outputs exist.
+
+        A grade made without the sandbox is not current once one is available (``sandbox="bwrap"``).
+        """
         record = self.record_of(student)
         return (record is not None and bool(content_hash) and record.status in FINAL_STATUSES
                 and (record.content_hash, record.suite_hash, record.grader_version)
                 == (content_hash, suite_hash, grader_version)
+                and not (sandbox == "bwrap" and record.sandbox not in ("", "bwrap"))
                 and (self.results_dir / f"{student}.json").is_file()
                 and (self.feedback_dir / f"{student}.md").is_file())
 
@@ -146,7 +201,8 @@ class Gradebook:
         """
         student = check_student_id(record.student)
         extra = {"student": student, "status": record.status, "content_hash": record.content_hash,
-                 "suite_hash": record.suite_hash, "grader_version": record.grader_version, "message": record.message}
+                 "suite_hash": record.suite_hash, "grader_version": record.grader_version, "message": record.message,
+                 "sandbox": record.sandbox}
         gradescope = gradescope_results(results, execution_time=record.duration, extra_data=extra,
                                         output=summary_text(results, status=record.status, message=record.message,
                                                             max_score=record.max_score))
@@ -156,12 +212,15 @@ class Gradebook:
         json_path, feedback_path = self.results_dir / f"{student}.json", self.feedback_dir / f"{student}.md"
         json_path.unlink(missing_ok=True)
         feedback_path.unlink(missing_ok=True)
+        fsync_dir(self.results_dir)
+        fsync_dir(self.feedback_dir)
         rows = [(student, *(getattr(r, c) for c in TEST_COLUMNS)) for r in results]
+        columns = [f.name for f in fields(GradeRecord)]
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.execute("DELETE FROM tests WHERE student = ?", (student,))
             self.db.execute("DELETE FROM submissions WHERE student = ?", (student,))
-            self.db.execute(f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(GradeRecord)))})",
+            self.db.execute(f"INSERT INTO submissions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                             astuple(record))
             self.db.executemany(f"INSERT INTO tests (student, {', '.join(TEST_COLUMNS)}) "
                                 f"VALUES ({', '.join('?' * (len(TEST_COLUMNS) + 1))})", rows)

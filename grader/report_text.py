@@ -6,9 +6,11 @@ import re
 from collections.abc import Mapping, Sequence
 
 from grader.exercises import TITLES, WEIGHTS
-from grader.results import NOT_IMPLEMENTED, ExerciseTotal, TestResult, by_exercise, order_results
+from grader.results import NOT_IMPLEMENTED, ExerciseTotal, TestResult, by_exercise, order_results, status_label
 
-TAGS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIME", "crash": "CRASH"}
+TAGS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIME", "crash": "CRASH",
+        "tampered": "TAMPER", "out_of_memory": "MEMORY"}
+TAG_WIDTH = 6
 NAME_WIDTH = 64
 DEFERRED = {"after_due_date": "released after the due date", "after_published": "released when grades are published"}
 
@@ -31,8 +33,12 @@ def hint(result: TestResult) -> str:
         return f"write it: replace the `raise NotImplementedError` in {module}"
     if result.status == "timeout":
         return "too slow or stuck: look for an endless loop, and vectorise loops over pixels with array operations"
+    if result.status == "out_of_memory":
+        return "your code ran out of memory: look for a huge intermediate array, or one made per pixel or per call"
     if result.status == "crash":
         return "the process running your code died: a huge array (memory limit) or endless recursion?"
+    if result.status == "tampered":
+        return "return plain numpy arrays and numbers: objects that imitate them (subclasses, fake __eq__) score 0"
     if result.status == "error":
         return "your code raised an exception: call it yourself on a small input and read the traceback"
     return "wrong result: check shapes and dtypes first, then values on an input small enough to do by hand"
@@ -40,6 +46,16 @@ def hint(result: TestResult) -> str:
 
 def _tag(result: TestResult) -> str:
     return "TODO" if result.not_implemented else TAGS.get(result.status, result.status.upper())
+
+
+def failure_line(result: TestResult, limit: int = 110) -> str:
+    """A failing test's first output line, led by its status where the output alone would not say it
+    ("tampered: returned an object pretending to be an array", "out of memory")."""
+    line = first_line(result.output, limit)
+    label = status_label(result)
+    if result.status in ("tampered", "out_of_memory") and not line.lower().startswith(label):
+        line = f"{label}: {line}" if line else label
+    return first_line(line, limit) or label
 
 
 def _short(name: str, width: int = NAME_WIDTH) -> str:
@@ -57,12 +73,12 @@ def check_table(exercise: str, results: Sequence[TestResult], problem: str = "")
     if not results and not problem:
         lines.append("  no public tests for this exercise")
     for result in results:
-        lines.append(f"  {_tag(result):<5} {_short(result.name):<{NAME_WIDTH}} "
+        lines.append(f"  {_tag(result):<{TAG_WIDTH}} {_short(result.name):<{NAME_WIDTH}} "
                      f"{num(result.points) + '/' + num(result.max_points):>9}")
     failing = [r for r in results if not r.passed]
     if failing:
         first = failing[0]
-        lines.append(f"  first failure: {first_line(first.output, 110) or first.status}")
+        lines.append(f"  first failure: {failure_line(first)}")
         lines.append(f"  hint: {hint(first)}")
     return "\n".join(lines)
 
@@ -122,7 +138,7 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
     lines = [f"## {TITLES.get(name, name)} — {points}", ""]
     previous = ""
     for result in (r for r in group if r.visibility == "visible"):
-        mark = "passed" if result.passed else (NOT_IMPLEMENTED if result.not_implemented else result.status)
+        mark = status_label(result)
         lines.append(f"- **{mark}** — {result.name} ({num(result.points)} / {num(result.max_points)})")
         output = "" if result.passed else result.output.strip()
         if output and output == previous:

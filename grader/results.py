@@ -10,7 +10,13 @@ from typing import Any, Protocol
 
 from grader.exercises import EXERCISES, TITLES
 
-STATUSES = ("passed", "failed", "error", "timeout", "crash")
+#: a test's status: passed; failed (a wrong value); error (the submission raised); timeout (the runner was
+#: killed); crash (the runner died); tampered (the submission tried to fool the judge, e.g. an object
+#: pretending to be an array); out_of_memory (the runner hit its memory limit)
+STATUSES = ("passed", "failed", "error", "timeout", "crash", "tampered", "out_of_memory")
+#: how people read a status (check table, feedback, Gradescope output)
+STATUS_LABELS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timeout", "crash": "crash",
+                 "tampered": "tampered", "out_of_memory": "out of memory"}
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 FORMATS = ("text", "simple_format", "html", "md", "ansi")  # Gradescope's output/name formats
 NOT_IMPLEMENTED = "not implemented yet"
@@ -72,6 +78,13 @@ class TestResult:
         return result
 
 
+def status_label(result: TestResult) -> str:
+    """A test's status in words: "not implemented yet", "out of memory", "tampered", "failed", ..."""
+    if result.not_implemented:
+        return NOT_IMPLEMENTED
+    return STATUS_LABELS.get(result.status, result.status.replace("_", " "))
+
+
 class SuiteRunLike(Protocol):
     """The part of ``grader.judge.run.SuiteRun`` the CLI and gradebook read."""
 
@@ -126,14 +139,15 @@ def gradescope_results(results: Sequence[TestResult], *, output: str = "", execu
     """Gradescope's results.json for one submission (validates against schema/gradescope_results.schema.json).
 
     A test's ``status`` is "passed" or "failed" (Gradescope's two values); the judge's own status
-    (error, timeout, crash, not implemented) opens the test's output and is kept in its ``extra_data``.
+    (error, timeout, crash, tampered, out of memory, not implemented) opens the test's output, in words,
+    and is kept in its ``extra_data``.
     """
     tests = []
     counters: dict[str, int] = {}
     for result in order_results(results):
         counters[result.exercise] = counters.get(result.exercise, 0) + 1
         major = EXERCISES.index(result.exercise) + 1 if result.exercise in EXERCISES else len(EXERCISES) + 1
-        status_line = NOT_IMPLEMENTED if result.not_implemented else result.status
+        status_line = status_label(result)
         body = result.output.strip()
         tests.append({
             "name": f"{TITLES.get(result.exercise, result.exercise)}: {result.name}",

@@ -3,28 +3,32 @@
 Only the five exercise modules are taken (``grader.exercises.EXERCISE_FILES``), from the submission's
 root, its ``exercises/`` folder, or the same inside one wrapping folder; everything else is listed as
 ignored. The kit's given helpers (``exercises/_utils.py``) are part of the handout, not of a
-submission: the judge supplies its own copy. Zips are read member by member with limits and never
-extracted as they are; ``Submission.materialize`` writes the allowlisted files alone.
+submission: the judge supplies its own copy. Zips are read member by member with limits
+(size, count, compression ratio) and never extracted as they are; ``Submission.materialize`` writes
+the allowlisted files alone. Names in messages are made printable (bad bytes, control characters).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.exercises import EXERCISE_FILES
+from grader.packing import MANIFEST, pack, verify_manifest
 
-MANIFEST = "MANIFEST.json"
-MANIFEST_FORMAT = "minigrad-kit-submission/1"
+__all__ = ["BadSubmission", "Submission", "content_hash", "load_submission", "pack", "shown", "student_id"]
+
 MAX_FILE_BYTES = 1 << 20  # one exercise module
 MAX_MEMBER_BYTES = 16 << 20  # any member of an archive
 MAX_TOTAL_BYTES = 64 << 20  # a whole archive, uncompressed
+MAX_ARCHIVE_BYTES = 64 << 20  # a .zip file as it lies on disk
 MAX_FILES = 500
+MAX_RATIO, RATIO_FROM_BYTES = 200, 1 << 20  # a member over 1 MiB that expands more than 200:1 is a zip bomb
 MAX_IGNORED_LISTED = 20
 
 
@@ -59,6 +63,15 @@ class Submission:
         for name, data in self.files.items():
             (dest / name).write_bytes(data)
         return dest
+
+
+def shown(name: str) -> str:
+    """``name`` safe to print: undecodable bytes (surrogate escapes) as U+FFFD, control characters as "?"."""
+    try:
+        text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that no file system name decodes to
+        text = name.encode("utf-8", "replace").decode("utf-8")
+    return "".join("?" if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
 
 
 def student_id(path: Path) -> str:
@@ -105,20 +118,26 @@ def _select(sub: Submission, members: dict[str, bytes | None]) -> None:
     sub.content_hash = content_hash(sub.files)
     for name, data in sub.files.items():
         if len(data) > MAX_FILE_BYTES:
-            sub.status, sub.message = "bad_archive", f"{base}{name} is over {MAX_FILE_BYTES >> 10} KiB"
+            sub.status, sub.message = "bad_archive", f"{shown(base)}{name} is over {MAX_FILE_BYTES >> 10} KiB"
             return
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as err:
-            sub.status, sub.message = "bad_source", f"{base}{name} is not UTF-8 text (byte {err.start})"
+            line = data[: err.start].count(b"\n") + 1
+            sub.status = "bad_source"
+            sub.message = (f"{shown(base)}{name} is not UTF-8 text (line {line}: byte 0x{data[err.start]:02x}); "
+                           "save it as UTF-8 and submit again")
             return
     missing = [name for name in EXERCISE_FILES if name not in sub.files]
     if missing:
         sub.notes.append(f"missing {', '.join(missing)}")
+    empty = [name for name, data in sub.files.items() if not data.strip()]
+    if empty:
+        sub.notes.append(f"empty {', '.join(empty)}")
     if sub.ignored:
-        shown = sub.ignored[:MAX_IGNORED_LISTED]
-        more = len(sub.ignored) - len(shown)
-        sub.notes.append(f"ignored {', '.join(shown)}" + (f" and {more} more" if more else ""))
+        listed = [shown(name) for name in sub.ignored[:MAX_IGNORED_LISTED]]
+        more = len(sub.ignored) - len(listed)
+        sub.notes.append(f"ignored {', '.join(listed)}" + (f" and {more} more" if more else ""))
     manifest = members.get(base + MANIFEST)
     if manifest is not None:
         problem = verify_manifest(manifest, sub.files)
@@ -169,27 +188,34 @@ def _read_dir(root: Path) -> dict[str, bytes | None]:
             rel = full.relative_to(root).as_posix()
             if len(members) >= MAX_FILES:
                 raise BadSubmission("bad_archive", f"more than {MAX_FILES} files")
-            if full.is_symlink():
-                if _wanted(rel):
-                    raise BadSubmission("bad_archive", f"{rel} is a symbolic link")
+            info = full.lstat()
+            if not _wanted(rel):
                 members[rel] = None
-                continue
-            size = full.stat().st_size
-            members[rel] = _read_capped(full, size) if _wanted(rel) else None
+            elif stat.S_ISLNK(info.st_mode):
+                raise BadSubmission("bad_archive", f"{shown(rel)} is a symbolic link")
+            elif not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+                raise BadSubmission("bad_archive", f"{shown(rel)} is not a regular file")
+            else:
+                members[rel] = _read_capped(full, rel, info.st_size)
     return members
 
 
-def _read_capped(path: Path, size: int) -> bytes:
+def _read_capped(path: Path, rel: str, size: int) -> bytes:
     if size > MAX_MEMBER_BYTES:
-        raise BadSubmission("bad_archive", f"{path.name} is too large ({size} bytes)")
+        raise BadSubmission("bad_archive", f"{shown(rel)} is too large ({size} bytes)")
     with open(path, "rb") as handle:
         return handle.read(MAX_FILE_BYTES + 1)
 
 
 def _read_zip(path: Path) -> dict[str, bytes | None]:
     if path.suffix.lower() != ".zip":
-        raise BadSubmission("bad_archive", f"{path.name} is not a .zip file")
+        raise BadSubmission("bad_archive", f"{shown(path.name)} is not a .zip file")
+    size = path.stat().st_size
+    if size > MAX_ARCHIVE_BYTES:
+        raise BadSubmission("bad_archive", f"{shown(path.name)} is {size >> 20} MiB, over the "
+                            f"{MAX_ARCHIVE_BYTES >> 20} MiB limit: submit the exercise files only (grader pack)")
     try:
+        _check_entry_count(path)
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             _check_members(infos)
@@ -206,12 +232,26 @@ def _read_zip(path: Path) -> dict[str, bytes | None]:
             return members
     except BadSubmission:
         raise
+    except UnicodeDecodeError:  # a name flagged as UTF-8 that is not
+        raise BadSubmission("bad_archive", f"{shown(path.name)}: a member name is marked UTF-8 but is not "
+                            "valid UTF-8") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, ValueError) as err:
-        raise BadSubmission("bad_archive", f"{path.name}: unreadable zip ({err})") from None
+        raise BadSubmission("bad_archive", f"{shown(path.name)}: unreadable zip ({err})") from None
+
+
+def _check_entry_count(path: Path) -> None:
+    """Refuse an archive whose directory lists too many members before ``ZipFile`` reads them all."""
+    end_record = getattr(zipfile, "_EndRecData", None)  # private but long stable; skip the early check without it
+    if end_record is None:
+        return
+    with open(path, "rb") as handle:
+        found = end_record(handle)
+    if found and found[zipfile._ECD_ENTRIES_TOTAL] > MAX_FILES:
+        raise BadSubmission("bad_archive", f"more than {MAX_FILES} members")
 
 
 def _check_members(infos: list[zipfile.ZipInfo]) -> None:
-    """Reject zip slip, symlinks, encryption, duplicates, too many or too large members."""
+    """Reject zip slip, symlinks, encryption, duplicates, too many, too large or too compressed members."""
     if len(infos) > MAX_FILES:
         raise BadSubmission("bad_archive", f"more than {MAX_FILES} members")
     seen: set[str] = set()
@@ -219,66 +259,23 @@ def _check_members(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         name = info.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
+        label = repr(shown(info.filename))
         if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-            raise BadSubmission("bad_archive", f"member {info.filename!r} has an absolute path")
+            raise BadSubmission("bad_archive", f"member {label} has an absolute path")
         if ".." in parts:
-            raise BadSubmission("bad_archive", f"member {info.filename!r} climbs out of the archive (..)")
+            raise BadSubmission("bad_archive", f"member {label} climbs out of the archive (..)")
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise BadSubmission("bad_archive", f"member {info.filename!r} is a symbolic link")
+            raise BadSubmission("bad_archive", f"member {label} is a symbolic link")
         if info.flag_bits & 0x1:
-            raise BadSubmission("bad_archive", f"member {info.filename!r} is encrypted")
+            raise BadSubmission("bad_archive", f"member {label} is encrypted")
         if info.file_size > MAX_MEMBER_BYTES:
-            raise BadSubmission("bad_archive", f"member {info.filename!r} is too large ({info.file_size} bytes)")
+            raise BadSubmission("bad_archive", f"member {label} is too large ({info.file_size} bytes)")
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise BadSubmission("bad_archive", f"member {label} expands {ratio}:1 (over {MAX_RATIO}:1: a zip bomb?)")
         if name in seen:
-            raise BadSubmission("bad_archive", f"member {info.filename!r} appears twice")
+            raise BadSubmission("bad_archive", f"member {label} appears twice")
         seen.add(name)
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
             raise BadSubmission("bad_archive", f"over {MAX_TOTAL_BYTES >> 20} MiB uncompressed")
-
-
-def make_manifest(files: dict[str, bytes]) -> bytes:
-    """MANIFEST.json for ``files``: their sha256 hashes (an integrity check for accidents, not a seal)."""
-    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
-    return (json.dumps({"format": MANIFEST_FORMAT, "files": hashes}, indent=2) + "\n").encode()
-
-
-def verify_manifest(raw: bytes, files: dict[str, bytes]) -> str:
-    """"" when MANIFEST.json matches ``files``, else one line naming the difference."""
-    try:
-        listed = json.loads(raw.decode("utf-8"))["files"]
-        if not isinstance(listed, dict):
-            raise TypeError("files is not an object")
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
-        return f"manifest unreadable ({err})"
-    actual = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    changed = sorted(n for n in actual if n in listed and listed[n] != actual[n])
-    added = sorted(set(actual) - set(listed))
-    gone = sorted(set(listed) - set(actual))
-    problems = [f"{label} {', '.join(names)}" for label, names in
-                (("changed after packing:", changed), ("not in the manifest:", added), ("missing:", gone)) if names]
-    return f"manifest mismatch: {'; '.join(problems)}" if problems else ""
-
-
-def pack(exercises_dir: Path, out: Path) -> list[str]:
-    """Write ``out`` (a zip of the exercise modules at its root plus MANIFEST.json); returns the names packed.
-
-    Raises FileNotFoundError when ``exercises_dir`` holds none of them. Reproducible: fixed timestamps.
-    """
-    files = {name: (exercises_dir / name).read_bytes() for name in EXERCISE_FILES
-             if (exercises_dir / name).is_file()}
-    if not files:
-        raise FileNotFoundError(f"{exercises_dir} holds none of {', '.join(EXERCISE_FILES)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, data in [*sorted(files.items()), (MANIFEST, make_manifest(files))]:
-                info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return sorted(files)

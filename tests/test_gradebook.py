@@ -6,6 +6,9 @@ import csv
 import io
 import json
 import sqlite3
+import sys
+import types
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import jsonschema
 import pytest
 
 import grader
-from grader import cli
+from grader import batch, cli
 from grader import gradebook as gb
 from grader.exercises import EXERCISE_FILES, EXERCISES
 from grader.gradebook import Gradebook, GradeRecord, atomic_write_text
@@ -39,11 +42,12 @@ RESULTS = [
 ]
 
 
-def record(student="alice", results=RESULTS, content="c1", suite="s1", version="v1", status="graded", message=""):
+def record(student="alice", results=RESULTS, content="c1", suite="s1", version="v1", status="graded", message="",
+           sandbox="bwrap"):
     return GradeRecord(student=student, content_hash=content, suite_hash=suite, grader_version=version,
                        status=status, score=sum(r.points for r in results),
                        max_score=sum(r.max_points for r in results) or 100.0, started="2025-01-01T00:00:00+00:00",
-                       finished="2025-01-01T00:00:05+00:00", duration=5.0, message=message)
+                       finished="2025-01-01T00:00:05+00:00", duration=5.0, message=message, sandbox=sandbox)
 
 
 @pytest.fixture
@@ -150,6 +154,48 @@ def test_is_current_only_for_the_same_files_suite_and_grader(book):
     assert not book.is_current("bob", "c1", "s1", "v1")
     book.record(record(status="error", message="the judge wrote no results"), [])
     assert not book.is_current("alice", "c1", "s1", "v1")  # the grader's own failure is retried
+
+
+def test_a_grade_made_without_the_sandbox_is_redone_once_there_is_one(book):
+    book.record(record(sandbox="rlimits-only"), RESULTS)
+    assert book.is_current("alice", "c1", "s1", "v1", "rlimits-only")
+    assert not book.is_current("alice", "c1", "s1", "v1", "bwrap")
+    book.record(record(sandbox="bwrap"), RESULTS)
+    assert all(book.is_current("alice", "c1", "s1", "v1", mode) for mode in ("bwrap", "rlimits-only"))
+    book.record(record("eve", [], status="bad_archive", sandbox=""), [])  # never ran: nothing to redo
+    assert book.is_current("eve", "c1", "s1", "v1", "bwrap")
+    assert json.loads((book.results_dir / "alice.json").read_text())["extra_data"]["sandbox"] == "bwrap"
+
+
+def test_the_database_is_crash_safe_and_single_writer(book, tmp_path):
+    assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert book.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    with pytest.raises(gb.GradebookBusy, match="another grader is writing to"):
+        Gradebook(book.out)
+
+
+def test_temp_files_of_a_killed_run_are_removed_on_open(tmp_path):
+    with Gradebook(tmp_path / "out") as first:
+        first.record(record(), RESULTS)
+    stale = [tmp_path / "out" / ".grades.csv.abc123.tmp", tmp_path / "out" / "results" / ".alice.json.x1.tmp",
+             tmp_path / "out" / "feedback" / ".alice.md.y2.tmp"]
+    for path in stale:
+        path.write_text("half a fi")
+    with Gradebook(tmp_path / "out") as second:
+        assert not any(path.exists() for path in stale)
+        assert second.tests_of("alice") == RESULTS and second.is_current("alice", "c1", "s1", "v1")
+
+
+def test_an_old_gradebook_without_the_sandbox_column_is_upgraded(tmp_path):
+    (tmp_path / "out").mkdir()
+    with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
+        db.executescript(gb.SCHEMA.replace(",\n    sandbox TEXT NOT NULL DEFAULT ''", ""))
+        db.execute("INSERT INTO submissions VALUES ('bob', 'c1', 's1', 'v1', 'graded', 1, 1, 't0', 't1', 1.0, '')")
+    db.close()
+    with Gradebook(tmp_path / "out") as book:
+        assert book.record_of("bob").sandbox == ""
+        book.record(record(), RESULTS)
+        assert book.record_of("alice") == record()
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/b", ".hidden", "", "x" * 200, "tab\there"])
@@ -260,3 +306,126 @@ def test_untrusted_output_cannot_break_out_of_its_code_block(book):
     book.record(record("zed", [sneaky]), [sneaky])
     text = (book.feedback_dir / "zed.md").read_text()
     assert "  `````text\n  ```\n  # Full marks\n  ````\n  `````" in text
+
+
+def test_hostile_and_broken_submissions_each_get_a_status_and_the_batch_goes_on(tmp_path, fake_judge, capsys):
+    graded, _ = fake_judge
+    make_submissions(tmp_path / "in", 1)
+    root = tmp_path / "in"
+    with zipfile.ZipFile(root / "slip.zip", "w") as archive:
+        archive.writestr("relu.py", "# slip\n")
+        archive.writestr("../../etc/cron.d/x", "boom")
+    with zipfile.ZipFile(root / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("relu.py", "# bomb\n")
+        archive.writestr("zeros.bin", bytes(8 << 20))
+    (root / "latin").mkdir()
+    (root / "latin" / "relu.py").write_bytes(b"# latin caf\xe9\n")
+    (root / "empty").mkdir()
+    (root / "empty" / "relu.py").write_text("# empty\n")
+    (root / "empty" / "conv.py").write_text("")
+    (root / "nothing").mkdir()
+    (root / "nothing" / "notes.txt").write_text("sorry")
+    (root / "junk.zip").write_bytes(b"PK\x03\x04 not really")
+    paths = sorted(root.iterdir())
+    assert grade(paths, tmp_path / "out") == 0
+    assert sorted(graded) == ["empty", "s0"]
+    out = capsys.readouterr().out
+    expected = {
+        "bomb": ("bad_archive", "member 'zeros.bin' expands"),
+        "empty": ("graded", "missing pooling.py, softmax_ce.py, residual.py; empty conv.py"),
+        "junk": ("bad_archive", "junk.zip: unreadable zip"),
+        "latin": ("bad_source", "relu.py is not UTF-8 text (line 1: byte 0xe9)"),
+        "nothing": ("no_files", "no exercise files found"),
+        "slip": ("bad_archive", "member '../../etc/cron.d/x' climbs out of the archive"),
+    }
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))}
+    for student, (status, message) in expected.items():
+        assert rows[student]["status"] == status
+        assert f"  {student}: {status}: {message}" in out, (student, out)
+        feedback = (tmp_path / "out" / "feedback" / f"{student}.md").read_text()
+        assert message in feedback
+    assert rows["s0"]["status"] == "graded" and rows["s0"]["total"] == "1"
+    assert not (tmp_path / "etc").exists()
+
+
+@pytest.fixture
+def no_sandbox(monkeypatch):
+    """Run as if bubblewrap were missing (``GRADER_NO_SANDBOX=1``), the cached probe cleared around the test."""
+    from grader.judge import sandbox
+
+    monkeypatch.setenv("GRADER_NO_SANDBOX", "1")
+    sandbox.bwrap.cache_clear()
+    yield sandbox
+    monkeypatch.delenv("GRADER_NO_SANDBOX", raising=False)
+    sandbox.bwrap.cache_clear()
+
+
+def test_grade_warns_once_without_the_sandbox_and_records_the_mode(tmp_path, fake_judge, no_sandbox, capsys):
+    paths = make_submissions(tmp_path / "in", 2)
+    (tmp_path / "in" / "bad.zip").write_bytes(b"junk")
+    assert grade([*paths, tmp_path / "in" / "bad.zip"], tmp_path / "out", "--jobs", "2") == 0
+    err = capsys.readouterr().err
+    assert err.count(no_sandbox.WARNING) == 1
+    with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
+        modes = dict(db.execute("SELECT student, sandbox FROM submissions"))
+    assert modes == {"s0": "rlimits-only", "s1": "rlimits-only", "bad": ""}
+    data = json.loads((tmp_path / "out" / "results" / "s0.json").read_text())
+    assert data["extra_data"]["sandbox"] == "rlimits-only"
+
+
+def test_grade_with_the_sandbox_is_quiet_and_redoes_unsandboxed_grades(tmp_path, fake_judge, no_sandbox, capsys,
+                                                                        monkeypatch):
+    graded, _ = fake_judge
+    paths = make_submissions(tmp_path / "in", 2)
+    assert grade(paths, tmp_path / "out") == 0 and len(graded) == 2
+    monkeypatch.delenv("GRADER_NO_SANDBOX")
+    no_sandbox.bwrap.cache_clear()
+    if no_sandbox.status() != "bwrap":
+        pytest.skip("bubblewrap cannot start a sandbox here")
+    capsys.readouterr()
+    assert grade(paths, tmp_path / "out") == 0
+    assert len(graded) == 4  # both regraded, now sandboxed
+    assert no_sandbox.WARNING not in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
+        assert db.execute("SELECT DISTINCT sandbox FROM submissions").fetchall() == [("bwrap",)]
+    assert grade(paths, tmp_path / "out") == 0 and len(graded) == 4  # and now current
+
+
+def test_tampered_and_out_of_memory_read_well_everywhere(book):
+    tampered = result("conv", "liar", 0, 2, "tampered", output="returned an object pretending to be an array")
+    oom = result("conv", "hog", 0, 3, "out_of_memory", output="")
+    book.record(record("tim", [tampered, oom]), [tampered, oom])
+    assert [r.status for r in book.tests_of("tim")] == ["tampered", "out_of_memory"]
+    data = json.loads((book.results_dir / "tim.json").read_text())
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert [(t["status"], t["output"], t["extra_data"]["status"]) for t in data["tests"]] == [
+        ("failed", "[tampered]\nreturned an object pretending to be an array", "tampered"),
+        ("failed", "[out of memory]", "out_of_memory")]
+    feedback = (book.feedback_dir / "tim.md").read_text()
+    assert "- **tampered** — conv liar checks (0 / 2)" in feedback
+    assert "returned an object pretending to be an array" in feedback
+    assert "- **out of memory** — conv hog checks (0 / 3)" in feedback
+    for status in ("tampered", "out_of_memory"):
+        assert TestResult.from_dict({**tampered.to_dict(), "status": status}).status == status
+
+
+def test_the_integrity_reports_see_every_submission_and_are_optional(tmp_path, fake_judge, capsys, monkeypatch):
+    paths = make_submissions(tmp_path / "in", 2)
+    (paths[1] / "conv.py").write_bytes(b"# s1 caf\xe9\n")  # bad_source: still handed over, as bytes
+    seen = {}
+
+    def write_reports(out, submissions):
+        seen.update(out=out, submissions=submissions)
+        return {"summary": "stub"}
+
+    stub = types.ModuleType("grader.integrity.report")
+    stub.__dict__.update(write_reports=write_reports, summary_line=lambda payload: "integrity: stub")
+    monkeypatch.setitem(sys.modules, "grader.integrity.report", stub)
+    assert grade(paths, tmp_path / "out") == 0
+    assert "integrity: stub" in capsys.readouterr().out
+    assert seen["out"] == tmp_path / "out"
+    assert seen["submissions"] == {"s0": {"relu.py": "# s0\n"},
+                                   "s1": {"relu.py": "# s1\n", "conv.py": b"# s1 caf\xe9\n"}}
+    monkeypatch.setitem(sys.modules, "grader.integrity.report", None)  # the package absent: no line, no error
+    assert batch.integrity_reports(tmp_path / "out", []) == ""
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -43,6 +44,9 @@ def misuse_cases(tmp: Path) -> list[tuple[list, str]]:
     (tmp / "a-file.txt").write_text("x")
     (tmp / "empty").mkdir()
     sub = stub_copy(tmp / "alice")
+    (tmp / "b").mkdir()
+    (tmp / "b" / "alice.zip").write_bytes(b"PK")
+    (tmp / "notes.zip").mkdir()  # a folder named like a zip: a folder submission "notes"
     return [
         ([], "choose a command"),
         (["check", "nope"], "unknown exercise 'nope'; valid: relu, conv, pooling, softmax_ce, residual"),
@@ -61,6 +65,19 @@ def misuse_cases(tmp: Path) -> list[tuple[list, str]]:
         (["pack", "--dir", tmp / "empty"], "holds none of"),
         (["pack", "--dir", sub, "--out", tmp / "empty"], "is a directory"),
         (["frobnicate"], "invalid choice"),
+        (["check", "--dir", tmp / "a-file.txt"], "--dir " + str(tmp / "a-file.txt") + " is a file"),
+        (["check", "relu", "nope", "conv"], "unknown exercise 'nope'"),
+        (["check", "--test-timeout", "soon"], "'soon' is not a number"),
+        (["grade", sub, tmp / "b" / "alice.zip", "--out", tmp / "o"], "two submissions for student 'alice': "),
+        (["grade", sub, "--out", tmp / "a-file.txt" / "sub"], "cannot write a gradebook in --out"),
+        (["grade", sub, "--out", tmp / "o", "--suite", tmp / "a-file.txt"], "a suite file must be named test_*.py"),
+        (["grade", sub, "--out", tmp / "o", "--suite", tmp / "empty"], "has no test files"),
+        (["grade", sub, "--out", tmp / "o", "--total-timeout", "0"], "must be positive"),
+        (["grade", sub, "--out", tmp / "o", "--seed", "x"], "invalid int value"),
+        (["grade", "--out", tmp / "o"], "the following arguments are required: SUBMISSION"),
+        (["grade", sub, tmp / "notes.zip", "--out", tmp / "o", "--only", "notes.zip"], "--only notes.zip: not among"),
+        (["pack", "--dir", sub, "--out", tmp / "a-file.txt" / "s.zip"], "cannot write --out"),
+        (["pack", "--dir", tmp / "a-file.txt"], "is a file"),
     ]
 
 
@@ -71,6 +88,25 @@ def test_misuse_exits_2_with_one_line(tmp_path, capsys):
         assert len(err.strip().splitlines()) == 1 and expected in err, (argv, err)
         assert "Traceback" not in err + out
     assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_an_unreadable_submission_or_exercises_folder(tmp_path, capsys, monkeypatch):
+    sub = stub_copy(tmp_path / "alice")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != sub and real_access(path, mode))
+    for argv in (["grade", sub, "--out", tmp_path / "o"], ["check", "--dir", sub]):
+        code, out, err = run_cli(argv, capsys)
+        assert (code, out, err) == (2, "", f"grader {argv[0]}: cannot read {sub}\n")
+
+
+def test_a_second_grader_on_the_same_out_is_refused(tmp_path, capsys):
+    from grader.gradebook import Gradebook
+
+    sub = stub_copy(tmp_path / "alice")
+    with Gradebook(tmp_path / "o"):
+        code, out, err = run_cli(["grade", sub, "--out", tmp_path / "o"], capsys)
+    assert code == 2 and out == ""
+    assert err == f"grader grade: another grader is writing to {tmp_path / 'o'}; wait for it or choose another --out\n"
 
 
 def test_misuse_through_the_real_entry_point(tmp_path):
@@ -162,3 +198,60 @@ def test_the_check_table_names_the_first_failure_with_a_hint():
     assert [line.split()[0] for line in lines[1:4]] == ["PASS", "FAIL", "TIME"]
     assert lines[4] == "  first failure: out differs"
     assert lines[5].startswith("  hint: wrong result")
+
+
+def test_tampered_and_out_of_memory_in_the_check_table():
+    from grader.report_text import check_table
+    from grader.results import TestResult
+
+    def r(name, status, output=""):
+        return TestResult(f"public/test_conv.py::{name}", name, "conv", 0.0, 1.0, status, output, "visible", 0, 0.1)
+
+    lines = check_table("conv", [r("liar", "tampered", "returned an object pretending to be an array"),
+                                 r("hog", "out_of_memory")]).splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["TAMPER", "MEMORY"]
+    assert lines[3] == "  first failure: tampered: returned an object pretending to be an array"
+    assert lines[4].startswith("  hint: return plain numpy arrays")
+    lines = check_table("conv", [r("hog", "out_of_memory")]).splitlines()
+    assert lines[2:] == ["  first failure: out of memory",
+                         "  hint: your code ran out of memory: look for a huge intermediate array, or one made per "
+                         "pixel or per call"]
+
+
+@pytest.fixture
+def sandbox_module(monkeypatch):
+    """grader.judge.sandbox with its cached probe cleared before and after (tests flip GRADER_NO_SANDBOX)."""
+    from grader.judge import sandbox
+
+    sandbox.bwrap.cache_clear()
+    yield sandbox
+    monkeypatch.delenv("GRADER_NO_SANDBOX", raising=False)
+    sandbox.bwrap.cache_clear()
+
+
+def test_check_warns_once_without_the_sandbox_and_not_with_it(tmp_path, capsys, monkeypatch, sandbox_module):
+    folder = reference_submission(tmp_path / "exercises")
+    monkeypatch.setenv("GRADER_NO_SANDBOX", "1")
+    code, out, err = run_cli(["check", "relu", "--dir", folder], capsys)
+    assert code == 0 and "[all passed]" in out
+    assert err.count(sandbox_module.WARNING) == 1
+    monkeypatch.delenv("GRADER_NO_SANDBOX")
+    sandbox_module.bwrap.cache_clear()
+    if sandbox_module.status() != "bwrap":
+        pytest.skip("bubblewrap cannot start a sandbox here")
+    code, out, err = run_cli(["check", "relu", "--dir", folder, "--json"], capsys)
+    assert code == 0 and json.loads(out)["passed"] and sandbox_module.WARNING not in err
+
+
+def test_a_syntax_error_fails_that_module_with_a_clear_message_and_the_rest_passes(tmp_path, capsys):
+    folder = reference_submission(tmp_path / "exercises")
+    source = (folder / "conv.py").read_text().splitlines(keepends=True)
+    line = next(i for i, text in enumerate(source) if text.startswith("def ")) + 1
+    source.insert(line - 1, "def broken(:\n")
+    (folder / "conv.py").write_text("".join(source))
+    code, out, err = run_cli(["check", "relu", "conv", "--dir", folder], capsys)
+    assert code == 1 and "Traceback" not in out + err
+    relu, conv = out.split("\n\n")[1:3]
+    assert re.match(r"ReLU \(relu\): (\d+)/\1 tests passed", relu) and "[all passed]" in relu
+    assert re.match(r"Convolution \(conv\): 0/\d+ tests passed", conv), conv
+    assert re.search(rf"first failure: .*SyntaxError: invalid syntax \(conv\.py, line {line}\)", conv), conv

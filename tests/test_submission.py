@@ -13,7 +13,8 @@ import pytest
 
 from grader import submission as intake
 from grader.exercises import EXERCISE_FILES
-from grader.submission import content_hash, load_submission, pack
+from grader.packing import pack
+from grader.submission import content_hash, load_submission
 
 SOURCES = {name: f"# {name}\nVALUE = {i}\n".encode() for i, name in enumerate(EXERCISE_FILES)}
 
@@ -178,3 +179,92 @@ def test_pack_refuses_a_folder_without_exercise_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="holds none of"):
         pack(tmp_path, tmp_path / "submission.zip")
     assert not (tmp_path / "submission.zip").exists()
+
+
+# ----- hostile and broken archives: each gets a status and a one-line message, never an exception -----
+
+def test_a_zip_bomb_member_is_refused_by_its_compression_ratio(tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in SOURCES.items():
+            archive.writestr(name, data)
+        archive.writestr("data/zeros.bin", bytes(4 << 20))  # 4 MiB of zeros deflate about 1000:1
+    sub = load_submission(bomb)
+    assert sub.status == "bad_archive" and sub.files == {}
+    assert "member 'data/zeros.bin' expands" in sub.message and "over 200:1: a zip bomb?" in sub.message
+    fine = tmp_path / "fine.zip"  # highly compressible but small, or large but incompressible: accepted
+    with zipfile.ZipFile(fine, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in SOURCES.items():
+            archive.writestr(name, data)
+        archive.writestr("small.bin", bytes(512 << 10))
+        archive.writestr("noise.bin", os.urandom(2 << 20))
+    assert load_submission(fine).status == "ok"
+
+
+def test_an_archive_too_large_on_disk_or_listing_too_many_members(tmp_path, monkeypatch):
+    many = write_zip(tmp_path / "many.zip", {**SOURCES, **{f"junk/{i}.txt": b"" for i in range(20)}})
+    monkeypatch.setattr(intake, "MAX_FILES", 10)
+    sub = load_submission(many)
+    assert (sub.status, sub.message) == ("bad_archive", "more than 10 members")
+    monkeypatch.setattr(intake, "MAX_ARCHIVE_BYTES", 1000)
+    sub = load_submission(many)
+    assert sub.status == "bad_archive" and "over the 0 MiB limit: submit the exercise files only" in sub.message
+
+
+def test_a_member_name_flagged_utf8_that_is_not(tmp_path):
+    path = write_zip(tmp_path / "eve.zip", {**SOURCES, "notes-\u00e9\u00e9.txt": b"hi"})
+    raw = path.read_bytes()
+    assert raw.count("notes-\u00e9\u00e9".encode()) == 2  # local header and central directory
+    path.write_bytes(raw.replace("notes-\u00e9\u00e9".encode(), b"notes-\xff\xfe\xff\xfe"))
+    sub = load_submission(path)
+    assert (sub.status, sub.message) == ("bad_archive", "eve.zip: a member name is marked UTF-8 but is not valid UTF-8")
+
+
+def test_non_utf8_member_names_without_the_flag_are_read_as_cp437(tmp_path):
+    path = write_zip(tmp_path / "max.zip", {f"Xbung/{n}": d for n, d in SOURCES.items()} | {"Xbung/n\x01.txt": b""})
+    path.write_bytes(path.read_bytes().replace(b"Xbung", b"\x9abung"))  # "Übung" from an old Windows zip tool
+    sub = load_submission(path)
+    assert sub.status == "ok" and sub.files == SOURCES
+    assert sub.message == "ignored Übung/n?.txt"  # printable: a control character shown as "?"
+
+
+def test_non_utf8_and_control_characters_in_directory_names_are_shown_safely(tmp_path):
+    root = write_dir(tmp_path / "ned", SOURCES)
+    with open(os.path.join(os.fsencode(root), b"notes-\xff.txt"), "wb") as handle:
+        handle.write(b"hi")
+    (root / "line\nbreak.txt").write_text("")
+    sub = load_submission(root)
+    assert sub.status == "ok" and sub.files == SOURCES
+    assert sub.message == "ignored line?break.txt, notes-\ufffd.txt"
+    sub.message.encode("utf-8")  # writable into feedback and JSON
+
+
+def test_a_fifo_named_like_an_exercise_is_refused_without_blocking(tmp_path):
+    root = write_dir(tmp_path / "pip", {n: d for n, d in SOURCES.items() if n != "conv.py"})
+    os.mkfifo(root / "conv.py")
+    sub = load_submission(root)
+    assert (sub.status, sub.message) == ("bad_archive", "conv.py is not a regular file")
+
+
+def test_empty_and_missing_files_are_noted_and_the_rest_is_graded(tmp_path):
+    files = {**SOURCES, "pooling.py": b"", "residual.py": b"\n  \n"}
+    del files["softmax_ce.py"]
+    sub = load_submission(write_zip(tmp_path / "kim.zip", files))
+    assert sub.status == "ok" and sorted(sub.files) == sorted(n for n in EXERCISE_FILES if n != "softmax_ce.py")
+    assert sub.message == "missing softmax_ce.py; empty pooling.py, residual.py"
+
+
+def test_an_empty_zip_and_a_zero_byte_zip(tmp_path):
+    write_zip(tmp_path / "none.zip", {})
+    sub = load_submission(tmp_path / "none.zip")
+    assert sub.status == "no_files" and "no exercise files found" in sub.message
+    (tmp_path / "zero.zip").write_bytes(b"")
+    sub = load_submission(tmp_path / "zero.zip")
+    assert sub.status == "bad_archive" and sub.message == "zero.zip: unreadable zip (File is not a zip file)"
+
+
+def test_the_non_utf8_message_names_the_line_and_the_byte(tmp_path):
+    files = {**SOURCES, "relu.py": b"x = 1\n# caf\xe9\n"}
+    sub = load_submission(write_dir(tmp_path / "lea", files))
+    assert sub.status == "bad_source"
+    assert sub.message == "relu.py is not UTF-8 text (line 2: byte 0xe9); save it as UTF-8 and submit again"

@@ -7,6 +7,12 @@ tests); hidden tests say how far off and where, never what was expected.
 Everything a runner sends is re-validated here: a result must be an exact ``numpy.ndarray`` (the
 proxy turns anything else — a cache, an ndarray subclass, an object with a lying ``__eq__`` — into an
 opaque handle), and the comparison is done with NumPy on the judge's own copies.
+
+A handle the runner describes as a disguise (an ndarray subclass from outside NumPy, a NumPy scalar
+subclass, an object or object array whose class defines ``__array__``, ``__array_ufunc__``, ``__eq__`` and
+the like) fails with :class:`TamperingDetected`, an ``AssertionError`` the plugin reports as "tampered";
+each one is also recorded (:func:`tampering_seen`) so that a suite that collects failures still reports it.
+The description comes from the untrusted runner: it only ever changes the label of a failure.
 """
 
 from __future__ import annotations
@@ -17,9 +23,54 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "TOLERANCES", "assert_array_matches", "assert_inputs_unchanged", "assert_none", "assert_result_pair",
-    "assert_result_tuple", "assert_same_keys", "assert_value_equals", "describe", "tolerances", "with_article",
+    "TOLERANCES", "TamperingDetected", "assert_array_matches", "assert_inputs_unchanged", "assert_none",
+    "assert_result_pair",
+    "assert_result_tuple", "assert_same_keys", "assert_value_equals", "describe", "reset_tampering",
+    "tampering_seen", "tolerances", "with_article",
 ]
+
+DISGUISES = {"ndarray_subclass": "an ndarray subclass", "numpy_scalar_subclass": "a NumPy scalar subclass",
+             "overrides": "an object"}
+_tampering: list[str] = []
+
+
+class TamperingDetected(AssertionError):
+    """A submission returned an object pretending to be an array or a number."""
+
+
+def reset_tampering() -> None:
+    """Forget what :func:`tampering_seen` recorded (the plugin calls it before every test)."""
+    _tampering.clear()
+
+
+def tampering_seen() -> list[str]:
+    """The tampering the comparisons have met since :func:`reset_tampering`, one line each."""
+    return list(_tampering)
+
+
+def _disguise(value: Any) -> str | None:
+    """How a runner-side handle pretends to be data, or None (reads only the handle's labels)."""
+    if type(value).__name__ != "Handle":
+        return None
+    flags = getattr(value, "flags", ())
+    if not isinstance(flags, tuple):
+        return None
+    kinds = [DISGUISES[f] for f in flags if f in DISGUISES]
+    if not kinds:
+        return None
+    hooks = [h for h in getattr(value, "overrides", ()) if isinstance(h, str)]
+    kind = kinds[0] if kinds[0] != "an object" or "object_array" not in flags else "an object array"
+    return f"{kind} ({value.type_name}" + (f", defining {', '.join(hooks[:4])}" if hooks else "") + ")"
+
+
+def _check_disguise(name: str, got: Any, source: str | None, expected: str) -> None:
+    __tracebackhide__ = True
+    disguise = _disguise(got)
+    if disguise is not None:
+        who = source or "the submission"
+        message = f"{who} returned {disguise} for {name}, where {expected} was expected; no credit"
+        _tampering.append(message)
+        raise TamperingDetected(message)
 
 # (rtol, atol) by the expected dtype: kernels in float64 agree with the reference to rounding
 TOLERANCES: dict[str, tuple[float, float]] = {
@@ -88,6 +139,7 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
     __tracebackhide__ = True
     expected = np.asarray(expected)
     what = _prefix(name, source)
+    _check_disguise(name, got, source, "a NumPy array")
     if type(got) is not np.ndarray:
         kind = describe(got)
         if source:
@@ -150,6 +202,7 @@ def assert_value_equals(name: str, got: Any, expected: Any, *, source: str | Non
     """
     __tracebackhide__ = True
     what = _prefix(name, source)
+    _check_disguise(name, got, source, with_article(type(expected).__name__))
     if type(expected) is int and type(got) is np.ndarray and got.ndim == 0 and got.dtype.kind in "iu":
         got = int(got)
     if type(got) is not type(expected):
@@ -169,6 +222,7 @@ def assert_same_keys(name: str, got: Any, expected: Sequence[str], *, hint: str 
     The message names the missing and the unexpected keys (they are part of the exercise's spec).
     """
     __tracebackhide__ = True
+    _check_disguise(name, got, None, "a list of names")
     if type(got) not in (list, tuple) or not all(type(k) is str for k in got):
         _fail(f"{name} is {with_article(describe(got))}, expected a list of names", hint)
     missing = [k for k in expected if k not in got]
@@ -191,6 +245,7 @@ def assert_result_tuple(source: str, result: Any, names: Sequence[str], hint: st
     """
     __tracebackhide__ = True
     spelled = "(" + ", ".join(names) + ")"
+    _check_disguise("its result", result, source, f"a tuple {spelled}")
     if type(result) not in (list, tuple):
         _fail(f"{source} returned {with_article(describe(result))}, expected a tuple {spelled}", hint)
     if len(result) != len(names):
@@ -209,6 +264,7 @@ def assert_none(name: str, got: Any, *, source: str | None = None, why: str = ""
                 hint: str | None = None) -> None:
     """Check that ``got`` is None (e.g. db when the forward pass had no bias)."""
     __tracebackhide__ = True
+    _check_disguise(name, got, source, "None")
     if got is not None:
         reason = f" ({why})" if why else ""
         if source:
@@ -230,6 +286,7 @@ def assert_inputs_unchanged(source: str, names: Sequence[str], sent: Sequence[An
     for name, before, now in zip(names, sent, after):
         if type(before) is not np.ndarray:
             continue
+        _check_disguise(f"its input {name}", now, source, "the array it was given")
         if type(now) is not np.ndarray or now.shape != before.shape or now.dtype != before.dtype:
             _fail(f"{source} replaced its input {name} in place (it is now {with_article(describe(now))}"
                   f"{'' if type(now) is not np.ndarray else f' of shape {tuple(now.shape)}, {now.dtype}'})"

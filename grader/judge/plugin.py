@@ -11,12 +11,21 @@ Loaded with ``-p grader.judge.plugin``. A suite module declares its exercise
 
 Markers: ``points(p)`` (default 1), ``visibility(level)`` (Gradescope's visible, hidden,
 after_due_date, after_published; default hidden for files under ``hidden/``, else visible).
+
+A result's status: ``passed``; ``failed`` (a wrong value); ``error`` (the submission raised); ``timeout``
+(no answer before the test's deadline, or the runner's CPU time used up); ``out_of_memory`` (a
+``MemoryError`` in the runner, or the runner killed by SIGKILL); ``crash`` (any other death: ``os._exit``,
+SIGSEGV ...); ``tampered`` (a comparison met an object pretending to be an array or a number — an ndarray
+subclass, an object array of such objects, hooks like ``__array__``/``__eq__`` — or the runner noted that
+the submission read the call stack, patched NumPy, the builtins or the runner, looked for the judge's
+files or results, or used the network). A tampered test scores 0, partial credit included.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
 import time
 import zlib
@@ -27,7 +36,15 @@ import numpy as np
 import pytest
 
 from grader.exercises import REFERENCE_KERNELS_FOR
-from grader.judge.proxy import RunnerCrashed, RunnerProxy, RunnerTimeout, StudentError
+from grader.judge import compare, sandbox
+from grader.judge.proxy import (
+    DEFAULT_LIMITS,
+    RunnerCrashed,
+    RunnerOutOfMemory,
+    RunnerProxy,
+    RunnerTimeout,
+    StudentError,
+)
 from grader.judge.staging import build_runtime, build_stage, runtime_mounts
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -40,7 +57,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scratch", help="scratch directory for runners (default: a temporary one)")
     group.addoption("--base-seed", type=int, default=0)
     group.addoption("--test-timeout", type=float, default=30.0, help="seconds per test")
-    group.addoption("--memory-mb", type=int, default=4096, help="address-space limit of a runner")
+    group.addoption("--memory-mb", type=int, default=DEFAULT_LIMITS["address_space"] // 2**20,
+                    help="address-space limit of a runner (MiB)")
+    group.addoption("--cpu-seconds", type=int, default=DEFAULT_LIMITS["cpu_seconds"],
+                    help="CPU-time limit of a runner, over all the tests of its exercise (s)")
+    group.addoption("--file-size-mb", type=int, default=DEFAULT_LIMITS["file_size"] // 2**20,
+                    help="largest file a runner may write, its output log included (MiB)")
+    group.addoption("--open-files", type=int, default=DEFAULT_LIMITS["open_files"],
+                    help="open file descriptors of a runner")
+    group.addoption("--processes", type=int, default=DEFAULT_LIMITS["processes"],
+                    help="processes and threads of a runner (RLIMIT_NPROC; see docs/grader.md)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,7 +74,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(p): points of a test (default 1)")
     config.addinivalue_line("markers", "visibility(level): visible, hidden, after_due_date or after_published")
     if config.getoption("--submission"):
+        _die_with_parent()
         config.pluginmanager.register(GraderSession(config), "grader-session")
+
+
+def _die_with_parent() -> None:
+    """A judge whose grader was killed (SIGKILL leaves no chance to clean up) stops at once, runners and all."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the grader died before the request took effect
+        os._exit(1)
 
 
 class Credit:
@@ -94,7 +134,7 @@ class Student:
         return StudentFunction(self, name)
 
     def harness(self, function: str, **kwargs: Any) -> Any:
-        return self.proxy.harness(function, kwargs, self.remaining())
+        return self.proxy.harness(function, kwargs, self.remaining(), module=self.module)
 
 
 class GraderSession:
@@ -109,7 +149,7 @@ class GraderSession:
         self.results_path = config.getoption("--results")
         self.base_seed = config.getoption("--base-seed")
         self.test_timeout = config.getoption("--test-timeout")
-        self.limits = {"address_space": config.getoption("--memory-mb") * 1024 * 1024}
+        self.limits = limits_from_options(config)
         self.proxies: dict[str, RunnerProxy] = {}
         self.results: dict[str, dict[str, Any]] = {}
 
@@ -120,7 +160,7 @@ class GraderSession:
             kernels = "reference_kernels" if exercise in REFERENCE_KERNELS_FOR else "exercises"
             env = {"MINIGRAD_KERNELS": kernels, "GRADER_RUNTIME_PATH": str(build_runtime(self.root))}
             proxy = RunnerProxy(stage, self.root / f"scratch-{exercise}", self.limits, env,
-                                read_only=runtime_mounts(self.root))
+                                read_only=runtime_mounts(self.root), reap=True)
             proxy.start()
             self.proxies[exercise] = proxy
         return self.proxies[exercise]
@@ -152,14 +192,23 @@ class GraderSession:
             self.results[item.nodeid] = _entry(item, "timeout", 0.0, "the test did not finish")
         self._write()
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        compare.reset_tampering()
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
             status, output, not_implemented = _classify(report, call)
+            if status in ("failed", "error", "crash"):
+                proxy = self.proxies.get(_exercise_of(item))
+                status, output = _tampering(status, output, compare.tampering_seen(),
+                                            proxy.notes if proxy is not None else [])
+                not_implemented = not_implemented and status != "tampered"
             credit = getattr(item, "_grader_credit", None)
-            fraction = 1.0 if status == "passed" else (credit.value or 0.0) if credit else 0.0
+            fraction = 1.0 if status == "passed" else (credit.value or 0.0) if credit and status != "tampered" \
+                else 0.0
             entry = _entry(item, status, fraction, output)
             entry["not_implemented"] = not_implemented
             entry["duration"] = round(report.duration, 4)
@@ -177,11 +226,32 @@ class GraderSession:
     def _write(self, outputs: dict[str, str] | None = None) -> None:
         if not self.results_path:
             return
-        payload = {"results": list(self.results.values()), "runner_output": outputs or {}}
+        uids = sorted({uid for proxy in self.proxies.values() for uid in proxy.uids})
+        notes = {name: proxy.notes for name, proxy in self.proxies.items() if proxy.notes}
+        payload = {"results": list(self.results.values()), "runner_output": outputs or {},
+                   "runners": {"sandbox": sandbox.status(), "uids": uids, "notes": notes}}
         tmp = f"{self.results_path}.tmp"
         with open(tmp, "w") as f:
             json.dump(payload, f)
         os.replace(tmp, self.results_path)
+
+
+def limits_from_options(config: pytest.Config) -> dict[str, int]:
+    """The runner's rlimits from the command line (see ``worker._apply_limits``)."""
+    mib = 1024 * 1024
+    return {"address_space": config.getoption("--memory-mb") * mib, "cpu_seconds": config.getoption("--cpu-seconds"),
+            "file_size": config.getoption("--file-size-mb") * mib, "open_files": config.getoption("--open-files"),
+            "processes": config.getoption("--processes")}
+
+
+def _tampering(status: str, output: str, detected: list[str], notes: list[str]) -> tuple[str, str]:
+    """A failed, errored or crashed test becomes "tampered" when a comparison or the runner saw tampering."""
+    if detected:
+        return "tampered", _first_lines("tampered: " + "; ".join(detected))
+    if notes:
+        shown = "; ".join(notes[:3]) + (f"; and {len(notes) - 3} more" if len(notes) > 3 else "")
+        return "tampered", _first_lines(f"tampered: the submission {shown} ({status}: {output})")
+    return status, output
 
 
 def _exercise_of(item: pytest.Item) -> str:
@@ -219,12 +289,18 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[Any]) -> tuple[st
     error = call.excinfo.value if call.excinfo is not None else None
     if isinstance(error, RunnerTimeout):
         return "timeout", f"timed out: {error}", False
+    if isinstance(error, RunnerOutOfMemory):
+        return "out_of_memory", f"out of memory: {error}", False
     if isinstance(error, RunnerCrashed):
         return "crash", f"crashed: {error}", False
     if isinstance(error, StudentError):
+        if error.out_of_memory:
+            return "out_of_memory", f"out of memory: your code raised {error}", False
         if error.not_implemented:
             return "error", "not implemented yet" + (f": {error.message}" if error.message else ""), True
         return "error", f"your code raised {error}", False
+    if isinstance(error, compare.TamperingDetected):
+        return "tampered", _first_lines(f"tampered: {error}"), False
     if isinstance(error, AssertionError):
         return "failed", _first_lines(str(error)), False
     return "error", f"the test could not run: {type(error).__name__}: {_first_lines(str(error))}", False

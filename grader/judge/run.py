@@ -42,6 +42,9 @@ class SuiteRun:
     status: str = "completed"  # completed | timeout | error
     message: str = ""
     runner_output: dict[str, str] = field(default_factory=dict)
+    sandbox: str = ""  # "bwrap" or "rlimits-only": how the judge ran the runners
+    runner_uids: list[int] = field(default_factory=list)  # the uids runners switched to (root judge + bwrap)
+    runner_notes: dict[str, list[str]] = field(default_factory=dict)  # per exercise: suspicious acts, untrusted
 
 
 def suite_files(suite: str | Path, exercises: Sequence[str] | None = None) -> tuple[Path, list[Path]]:
@@ -86,19 +89,31 @@ def _judge_environment() -> dict[str, str]:
 
 def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises: Sequence[str] | None = None, *,
               test_timeout: float = 30.0, total_timeout: float = 900.0, base_seed: int = 0,
-              memory_mb: int = 4096) -> SuiteRun:
-    """Grade the exercise files in ``exercises_dir`` with ``suite``; never raises for the submission's faults."""
+              memory_mb: int = 4096, cpu_seconds: int = 300, file_size_mb: int = 16, open_files: int = 256,
+              processes: int = 64, no_sandbox: bool = False, workdir: str | Path | None = None) -> SuiteRun:
+    """Grade the exercise files in ``exercises_dir`` with ``suite``; never raises for the submission's faults.
+
+    ``memory_mb`` ... ``processes`` are each runner's limits (address space, CPU seconds over an exercise's
+    tests, largest file written, open descriptors, processes and threads); see docs/grader.md.
+    ``no_sandbox`` runs the runners without bubblewrap (as ``GRADER_NO_SANDBOX=1`` does); ``workdir`` is
+    where the judge's temporary directory goes (default: the system's).
+    """
     root, files = suite_files(suite, exercises)
     digest = suite_hash(suite, exercises)
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True) as tmp:
+    env = _judge_environment()
+    if no_sandbox:
+        env["GRADER_NO_SANDBOX"] = "1"
+    with tempfile.TemporaryDirectory(prefix="grader-run-", dir=workdir, ignore_cleanup_errors=True) as tmp:
         results_path = Path(tmp) / "results.json"
         command = [sys.executable, "-m", "pytest", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI),
                    "--rootdir", str(root), "--import-mode=importlib", "-q", "--no-header", "-rN",
                    "--submission", str(Path(exercises_dir).resolve()), "--results", str(results_path),
                    "--scratch", str(Path(tmp) / "scratch"), "--base-seed", str(base_seed),
-                   "--test-timeout", str(test_timeout), "--memory-mb", str(memory_mb), *map(str, files)]
-        judge = subprocess.Popen(command, cwd=tmp, env=_judge_environment(), stdout=subprocess.PIPE,
+                   "--test-timeout", str(test_timeout), "--memory-mb", str(memory_mb),
+                   "--cpu-seconds", str(cpu_seconds), "--file-size-mb", str(file_size_mb),
+                   "--open-files", str(open_files), "--processes", str(processes), *map(str, files)]
+        judge = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, start_new_session=True)
         status, message = "completed", ""
         try:
@@ -120,7 +135,12 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
         if status == "completed" and judge.returncode not in (0, 1):
             status, message = "error", f"the judge exited with status {judge.returncode}"
     results = [TestResult.from_dict(r) for r in payload["results"]]
-    return SuiteRun(results, time.monotonic() - start, digest, status, message, payload.get("runner_output", {}))
+    runners = payload.get("runners") if isinstance(payload.get("runners"), dict) else {}
+    uids = [u for u in runners.get("uids", []) if type(u) is int]
+    notes = runners.get("notes") if isinstance(runners.get("notes"), dict) else {}
+    notes = {str(k): [str(n) for n in v] for k, v in notes.items() if isinstance(v, list)}
+    return SuiteRun(results, time.monotonic() - start, digest, status, message, payload.get("runner_output", {}),
+                    str(runners.get("sandbox", "")), uids, notes)
 
 
 def _read_results(path: Path) -> dict | None:

@@ -4,18 +4,25 @@
 (unprivileged user namespaces or root), so that inside:
 
 - the file system is the OS's ``/usr`` (read-only), the Python installation without its
-  ``site-packages``, NumPy, the staging directory (submission + minigrad copy, read-only) and the
-  runner's own scratch directory (the only writable place besides a private ``/tmp``);
+  ``site-packages``, NumPy, the staging directory (submission + minigrad copy, read-only), a private
+  ``/tmp`` and the runner's working directory — both small tmpfs (:data:`TMPFS_BYTES`), gone with the
+  sandbox, so nothing the submission writes reaches the host's disk;
 - the judge, the kit, ``solutions`` and the suites do not exist; ``/proc`` shows only the sandbox;
-- there is no network, and a new PID namespace: when the runner is killed, everything it started dies.
+- there is no network, and a new PID namespace: when the runner is killed, everything it started dies;
+- when the judge runs as root, the runner does not: bwrap keeps only CAP_SETUID/CAP_SETGID, the worker
+  switches to a uid of its own (:func:`runner_identity`) before any submission code runs, and then has
+  no capabilities at all. RLIMIT_NPROC is not enforced for uid 0, so this is what limits processes;
+- as an unprivileged judge, bwrap's user namespace makes RLIMIT_NPROC count the sandbox's processes
+  only, and ``--disable-userns`` forbids nested user namespaces.
 
-Where bubblewrap is missing the runner runs with rlimits alone, and :func:`status` says so loudly
-(the CLI prints it and the gradebook records it).
+Where bubblewrap is missing (or ``GRADER_NO_SANDBOX=1``) the runner runs with rlimits alone, as the
+judge's user, and :func:`status` says so; the CLI prints :data:`WARNING` and the gradebook records it.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import shutil
 import subprocess
@@ -27,27 +34,90 @@ from pathlib import Path
 WARNING = ("WARNING: bubblewrap (bwrap) is not available: submissions run WITHOUT a sandbox, with rlimits "
            "only; they can read and write your files. Install it: sudo apt-get install bubblewrap")
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc/alternatives", "/etc/ld.so.cache")
+TMPFS_BYTES = 64 * 1024 * 1024  # each of the sandbox's /tmp and working directory
+# runners of a root judge get uids from here on: judge pid << 6 | a counter, so no two live runners share
+# one (RLIMIT_NPROC counts a uid's processes system-wide); far above any real or subordinate uid range
+RUNNER_UID_BASE = 0x60000000
+_counter = itertools.count()
+# what this bwrap supports: --disable-userns came with 0.8, --size with 0.7 (older ones still sandbox)
+_features = {"disable_userns": True, "size": True}
 
 
 @functools.lru_cache(maxsize=1)
 def bwrap() -> str | None:
-    """The bwrap binary if it exists and can start a sandbox here, else None."""
+    """The bwrap binary if it exists and can start a sandbox like the runner's here, else None."""
     if os.environ.get("GRADER_NO_SANDBOX") == "1":
         return None
     path = shutil.which("bwrap")
     if path is None:
         return None
-    probe = [path, *_system_binds(), "--unshare-all", "--die-with-parent", "--", "/bin/true"]
-    try:
-        ok = subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        ok = False
-    return path if ok else None
+    for disable_userns, size in ((True, True), (False, True), (True, False), (False, False)):
+        _features.update(disable_userns=disable_userns, size=size)
+        probe = [path, *_system_binds(), "--proc", "/proc", "--dev", "/dev", *_tmpfs("/tmp"),
+                 *_namespaces(drop_to_user=_is_root()), "--", "/bin/true"]
+        try:
+            if subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0:
+                return path
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    return None
+
+
+def _tmpfs(dest: str) -> list[str]:
+    """A private tmpfs at ``dest`` that anyone may write to, of :data:`TMPFS_BYTES` where bwrap can say so."""
+    return [*(["--size", str(TMPFS_BYTES)] if _features["size"] else []), "--perms", "1777", "--tmpfs", dest]
 
 
 def status() -> str:
     """"bwrap" when submissions run sandboxed, "rlimits-only" otherwise."""
     return "bwrap" if bwrap() else "rlimits-only"
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def runner_identity() -> tuple[int, int] | None:
+    """(uid, gid) the next runner switches to, or None when it keeps the judge's.
+
+    Only a root judge with bubblewrap switches: inside the sandbox the Python installation and the staging
+    directory are mounted world-readable, and the uid is one no other process uses. Without bubblewrap the
+    runner keeps the judge's user (the files it needs may not be readable by any other; see docs/grader.md).
+    """
+    if not _is_root() or bwrap() is None or not _can_switch_uid():
+        return None
+    uid = RUNNER_UID_BASE + (((os.getpid() & 0x3FFFFF) << 6) | (next(_counter) & 0x3F))
+    return uid, uid
+
+
+@functools.lru_cache(maxsize=1)
+def _can_switch_uid() -> bool:
+    """Whether a sandboxed Python can give up root here as the worker does (else runners stay root inside)."""
+    uid = RUNNER_UID_BASE
+    code = (f"import os; os.setgroups([]); os.setresgid({uid}, {uid}, {uid}); os.setresuid({uid}, {uid}, {uid}); "
+            f"import encodings.idna")  # and still read the standard library through the directories made for it
+    mounts = _Mounts()
+    mounts.made.update(SYSTEM_DIRS)
+    mounts.args += [*_system_binds(), "--proc", "/proc", "--dev", "/dev"]
+    _python_binds(mounts)
+    probe = [bwrap(), *mounts.args, *_namespaces(drop_to_user=True), "--", sys.executable, "-I", "-S", "-c", code]
+    try:
+        return subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _namespaces(drop_to_user: bool) -> list[str]:
+    if drop_to_user:
+        # as root, a user namespace would map the sandbox to uid 0 outside, where RLIMIT_NPROC is not
+        # enforced: no user namespace, and only the two capabilities the worker needs to give up root
+        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
+                "--cap-add", "CAP_SETGID"]
+    if _is_root():
+        return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    return ["--unshare-all", "--unshare-user", *(["--disable-userns"] if _features["disable_userns"] else []),
+            "--die-with-parent", "--new-session"]
 
 
 def _system_binds() -> list[str]:
@@ -60,13 +130,37 @@ def _system_binds() -> list[str]:
     return args
 
 
-def _python_binds() -> list[str]:
+class _Mounts:
+    """bwrap's mount arguments, with every directory it has to create on the way made world-traversable.
+
+    bwrap creates missing parents with mode 0700, owned by root: a runner that is not root could not reach
+    the Python installation (``/root/.pyenv/...``) or its own staging directory through them.
+    """
+
+    def __init__(self) -> None:
+        self.args: list[str] = []
+        self.made: set[str] = {"/"}
+
+    def parents(self, path: str) -> None:
+        parts = Path(path).parts
+        for i in range(2, len(parts)):
+            parent = str(Path(*parts[:i]))
+            if parent not in self.made:
+                self.made.add(parent)
+                self.args += ["--perms", "0755", "--dir", parent]
+
+    def add(self, option: str, source: str | None, dest: str) -> None:
+        self.parents(dest)
+        self.args += [option, dest] if source is None else [option, source, dest]
+        self.made.add(dest)
+
+
+def _python_binds(mounts: _Mounts) -> None:
     """The interpreter and its standard library, with every site-packages hidden behind an empty tmpfs."""
     roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
-    args: list[str] = []
     for root in sorted(roots):
         if not root.startswith("/usr/"):
-            args += ["--ro-bind", root, root]
+            mounts.add("--ro-bind", root, root)
     hidden: list[str] = []
     candidates = [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
     candidates += [sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[k]
@@ -76,24 +170,33 @@ def _python_binds() -> list[str]:
         real = os.path.realpath(site)
         if os.path.isdir(real) and real not in hidden:
             hidden.append(real)
-            args += ["--tmpfs", real]
-    return args
+            mounts.add("--tmpfs", None, real)
 
 
 def sandboxed(command: list[str], *, staging: Path, scratch: Path, read_only: Iterable[Path],
-              env: dict[str, str]) -> list[str]:
-    """``command`` wrapped in bwrap (or unchanged, without bubblewrap)."""
+              env: dict[str, str], run_as: tuple[int, int] | None = None) -> list[str]:
+    """``command`` wrapped in bwrap (or unchanged, without bubblewrap).
+
+    ``scratch`` becomes a fresh tmpfs inside (the runner's working directory); ``run_as`` is the
+    :func:`runner_identity` the worker will switch to (it keeps CAP_SETUID/CAP_SETGID until then).
+    """
     path = bwrap()
     if path is None:
         return command
+    mounts = _Mounts()
+    mounts.made.update(SYSTEM_DIRS)
     # mounts apply in order: the private /tmp first, so the binds below (often under /tmp) land on top
-    args = [path, *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *_python_binds()]
+    mounts.args += [*_system_binds(), "--proc", "/proc", "--dev", "/dev", *_tmpfs("/tmp")]
+    mounts.made.update({"/proc", "/dev", "/tmp"})
+    _python_binds(mounts)
     for extra in read_only:
         real = os.path.realpath(extra)
-        args += ["--ro-bind", real, real]
-    args += ["--ro-bind", str(staging), str(staging), "--bind", str(scratch), str(scratch),
-             "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-             "--chdir", str(scratch), "--clearenv"]
+        mounts.add("--ro-bind", real, real)
+    mounts.add("--ro-bind", str(staging), str(staging))
+    mounts.parents(str(scratch))
+    mounts.args += _tmpfs(str(scratch))
+    args = [path, *mounts.args, *_namespaces(drop_to_user=run_as is not None), "--chdir", str(scratch),
+            "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     return [*args, "--", *command]

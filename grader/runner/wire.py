@@ -5,20 +5,26 @@ JSON are ``{"__array__": "a0"}`` references into the blob (saved with ``np.savez
 ``allow_pickle=False``), runner-side objects are ``{"__handle__": n}``. Pickle never crosses.
 
 This file is shared by the judge and the worker and is copied into the runner's staging directory,
-so it imports only the standard library and NumPy.
+so it imports only the standard library and NumPy. The judge reads frames from an untrusted runner: a
+frame is refused (:class:`WireError`) when it is too large, nested too deep, or its blob is anything but
+an uncompressed archive of plain arrays whose headers match their data (no zip or shape bombs).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import struct
+import zipfile
 from typing import Any, BinaryIO
 
 import numpy as np
 
 MAX_HEADER = 16 * 1024 * 1024
-MAX_BLOB = 1024 * 1024 * 1024
+MAX_BLOB = 256 * 1024 * 1024
+MAX_ARRAYS = 10_000
+MAX_DEPTH = 64  # containers inside containers, in a message
 _LEN = struct.Struct(">I")
 
 
@@ -56,8 +62,8 @@ def read_frame(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]
         raise WireError(f"header of {n} bytes is over the {MAX_HEADER}-byte limit")
     try:
         header = json.loads(_read_exact(stream, n).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise WireError(f"header is not JSON: {err}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise WireError(f"header is not JSON: {type(err).__name__}") from None
     if not isinstance(header, dict):
         raise WireError("header is not a JSON object")
     (m,) = _LEN.unpack(_read_exact(stream, 4))
@@ -65,12 +71,48 @@ def read_frame(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]
         raise WireError(f"blob of {m} bytes is over the {MAX_BLOB}-byte limit")
     arrays: dict[str, np.ndarray] = {}
     if m:
+        blob = _read_exact(stream, m)
         try:
-            with np.load(io.BytesIO(_read_exact(stream, m)), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except (ValueError, OSError, EOFError) as err:
-            raise WireError(f"blob is not a pickle-free npz: {err}") from None
+            arrays = _load_npz(blob)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as err:
+            raise WireError(f"blob is not a plain npz: {err}") from None
     return header, arrays
+
+
+def _load_npz(blob: bytes) -> dict[str, np.ndarray]:
+    """``np.load`` for an untrusted blob: stored members only, each header checked against its data first."""
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_ARRAYS:
+            raise WireError(f"blob holds {len(members)} arrays")
+        for info in members:
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy") \
+                    or info.file_size > len(blob):
+                raise WireError(f"blob member {info.filename[:40]!r} is compressed, oversized or not an array")
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+                else:
+                    raise WireError(f"array format {version} is not accepted")
+                if dtype.hasobject:
+                    raise WireError("an array of Python objects cannot cross the wire")
+                nbytes = math.prod(shape) * dtype.itemsize
+                if nbytes > info.file_size:
+                    raise WireError(f"array header claims {nbytes} bytes in a {info.file_size}-byte member")
+                data = member.read(nbytes)
+                if len(data) != nbytes:
+                    raise WireError("array data is truncated")
+            order = "F" if fortran else "C"
+            if nbytes:
+                array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy(order="K")
+            else:
+                array = np.zeros(shape, dtype=dtype, order=order)
+            arrays[info.filename[:-4]] = array
+    return arrays
 
 
 class Packer:
@@ -107,10 +149,12 @@ class Packer:
         return self.on_object(value)
 
 
-def unpack(value: Any, arrays: dict[str, np.ndarray], on_handle: Any = None) -> Any:
+def unpack(value: Any, arrays: dict[str, np.ndarray], on_handle: Any = None, depth: int = 0) -> Any:
     """The inverse of :class:`Packer`; ``on_handle(ref)`` rebuilds handles (default: refuse them)."""
+    if depth > MAX_DEPTH and isinstance(value, (list, dict)):
+        raise WireError(f"message nested more than {MAX_DEPTH} containers deep")
     if isinstance(value, list):
-        return [unpack(v, arrays, on_handle) for v in value]
+        return [unpack(v, arrays, on_handle, depth + 1) for v in value]
     if isinstance(value, dict):
         if "__array__" in value:
             key = value["__array__"]
@@ -122,6 +166,6 @@ def unpack(value: Any, arrays: dict[str, np.ndarray], on_handle: Any = None) -> 
                 raise WireError("unexpected handle")
             return on_handle(value)
         if "__dict__" in value and isinstance(value["__dict__"], dict):
-            return {k: unpack(v, arrays, on_handle) for k, v in value["__dict__"].items()}
+            return {k: unpack(v, arrays, on_handle, depth + 1) for k, v in value["__dict__"].items()}
         raise WireError(f"unknown object in message: keys {sorted(value)[:5]}")
     return value

@@ -1,11 +1,14 @@
 """The runner: imports a submission and answers the judge's calls, one frame at a time.
 
-Run as ``python -I -S _grader_worker.py LIMITS_JSON`` inside a staging directory that holds
+Run as ``python -I -S _grader_worker.py CONFIG_JSON`` inside a staging directory that holds
 ``exercises/`` (the submission), ``minigrad/`` and, for some exercises, ``reference_kernels/``.
-It sets its own resource limits before any submission code runs, keeps the judge's channel on
-private file descriptors, and sends student prints to ``runner-output.log`` in the scratch directory.
+Before any submission code runs it gives up root if told to (``run_as``), sets its resource limits,
+keeps the judge's channel on private file descriptors, and sends student prints to the output log the
+judge opened for it (its stderr; ``runner-output.log`` in the working directory if there is none).
 
-Nothing here decides a score: every value sent back is checked again by the judge.
+Nothing here decides a score: every value sent back is checked again by the judge. What the runner
+says about the objects it keeps (``flags``) and about what the submission did (``notes``: read the call
+stack, patched NumPy, opened files outside its directories ...) is only used to label results.
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ import contextlib
 import importlib
 import json
 import os
+import signal
+import stat
 import sys
 import traceback
 from typing import Any
 
 STAGING = os.path.dirname(os.path.abspath(__file__))
 OUTPUT_LOG = "runner-output.log"
+LIMIT_NAMES = {"address_space": "RLIMIT_AS", "cpu_seconds": "RLIMIT_CPU", "file_size": "RLIMIT_FSIZE",
+               "processes": "RLIMIT_NPROC", "open_files": "RLIMIT_NOFILE"}
+CPU_GRACE = 2  # seconds between SIGXCPU (soft CPU limit) and SIGKILL (hard)
 
 
 def _apply_limits(limits: dict[str, int]) -> None:
@@ -27,32 +35,302 @@ def _apply_limits(limits: dict[str, int]) -> None:
         import resource
     except ImportError:  # not POSIX: nothing to set
         return
-    names = {"address_space": "RLIMIT_AS", "cpu_seconds": "RLIMIT_CPU", "file_size": "RLIMIT_FSIZE",
-             "processes": "RLIMIT_NPROC", "open_files": "RLIMIT_NOFILE"}
     for key, value in limits.items():
-        name = names.get(key)
+        name = LIMIT_NAMES.get(key)
         if name and hasattr(resource, name) and value:
             limit = getattr(resource, name)
             hard = resource.getrlimit(limit)[1]
-            new = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            new_hard = soft + CPU_GRACE if key == "cpu_seconds" else soft
+            if hard != resource.RLIM_INFINITY:
+                new_hard = min(new_hard, hard)
             with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(limit, (new, new))
+                resource.setrlimit(limit, (soft, new_hard))
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    """Become ``uid``/``gid`` with no supplementary groups and no capabilities; exit if that fails."""
+    try:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    except OSError as err:
+        sys.stderr.write(f"runner: cannot switch to uid {uid}: {err}\n")
+        os._exit(70)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
+        os._exit(70)
+    with contextlib.suppress(Exception):  # inheritable capabilities too (permitted/effective went with root)
+        import ctypes
+
+        class Header(ctypes.Structure):
+            _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+        data = (ctypes.c_uint32 * 6)()
+        ctypes.CDLL(None, use_errno=True).capset(ctypes.byref(Header(0x20080522, 0)), data)
+
+
+# ----- what the submission did: notes for labelling, never for credit -----
+
+NOTES: list[str] = []
+MAX_NOTES = 20
+WATCHED_IMPORTS = ("solutions", "grader")  # the judge's packages: never there, never needed
+WATCHED_NAMES = ("solutions", "suites", "grader", "hidden", "gradebook", "conftest.py")
+RESULT_FILES = ("results.json", "gradebook.sqlite", "grades.csv", "results.xml")
+STACK_EVENTS = {"sys._getframe": "inspected the call stack (sys._getframe)",
+                "sys._current_frames": "inspected the call stacks (sys._current_frames)",
+                "gc.get_objects": "searched every live object (gc.get_objects)",
+                "gc.get_referrers": "searched live objects (gc.get_referrers)",
+                "gc.get_referents": "searched live objects (gc.get_referents)"}
+_in_hook = False
+_trusted_files: tuple[str, ...] = ()
+_readable: tuple[str, ...] = ()
+_writable: tuple[str, ...] = ()
+
+
+def note(text: str) -> None:
+    if text not in NOTES and len(NOTES) < MAX_NOTES:
+        NOTES.append(text[:200])
+
+
+def _student_frame(frame: Any) -> bool:
+    name = frame.f_globals.get("__name__")
+    return isinstance(name, str) and (name == "exercises" or name.startswith("exercises."))
+
+
+def _blamed(frame: Any, depth: int = 12) -> bool:
+    """Whether the first frame above ``frame`` that is not the standard library's or NumPy's is student code."""
+    while frame is not None and depth:
+        if _student_frame(frame):
+            return True
+        filename = frame.f_code.co_filename
+        if not (filename.startswith("<frozen") or filename.startswith(_trusted_files)):
+            return False
+        frame, depth = frame.f_back, depth - 1
+    return False
+
+
+def _under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    global _in_hook
+    if _in_hook or (event not in STACK_EVENTS and event not in ("open", "import", "socket.connect",
+                                                                 "socket.bind", "sqlite3.connect")):
+        return
+    _in_hook = True
+    try:
+        caller = sys._getframe(1)
+        if event in STACK_EVENTS:
+            if _student_frame(caller) or (caller.f_globals.get("__name__") == "inspect" and caller.f_back is not None
+                                          and _student_frame(caller.f_back)):
+                note(STACK_EVENTS[event])
+        elif event == "import":
+            top = str(args[0]).split(".")[0]
+            if top in WATCHED_IMPORTS and _blamed(caller):
+                note(f"tried to import {top}")
+        elif event in ("socket.connect", "socket.bind"):
+            address = args[1] if len(args) > 1 else ""
+            note(f"tried to use the network ({event.split('.')[1]} {str(address)[:80]})")
+        elif event == "sqlite3.connect":
+            note(f"opened a database ({str(args[0])[:120]})")
+        else:
+            _audit_open(args, caller)
+    except BaseException:  # an audit hook that raises would abort the student's call: never
+        pass
+    finally:
+        _in_hook = False
+
+
+def _audit_open(args: tuple[Any, ...], caller: Any) -> None:
+    path, mode, flags = (*tuple(args), None, None, None)[:3]
+    if isinstance(path, bytes):
+        path = path.decode("utf-8", "replace")
+    if not isinstance(path, str):
+        return  # a descriptor
+    full = os.path.normpath(os.path.join(os.getcwd(), path))
+    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+        isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+    if os.path.basename(full) in RESULT_FILES and _blamed(caller):
+        note(f"wrote a results file ({path[:120]})" if writing else f"looked for a results file ({path[:120]})")
+    elif writing and not _under(full, _writable) and _blamed(caller):
+        note(f"tried to write outside its directory ({path[:120]})")
+    elif not writing and not _under(full, _readable) and _looks_like_the_judges(full) and _blamed(caller):
+        note(f"looked for the grader's files ({path[:120]})")
+
+
+def _looks_like_the_judges(path: str) -> bool:
+    """A path naming the judge's packages or results, or another process's /proc entry."""
+    parts = path.split("/")
+    if len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and parts[2] != str(os.getpid()):
+        return True
+    return any(part in WATCHED_NAMES or (part.startswith("test_") and part.endswith(".py")) for part in parts)
+
+
+def _install_audit(staging: str, scratch: str) -> None:
+    global _trusted_files, _readable, _writable
+    import numpy
+
+    numpy_dir = os.path.dirname(os.path.realpath(numpy.__file__))
+    stdlib = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    _trusted_files = (*stdlib, numpy_dir, os.path.join(staging, "minigrad"), os.path.realpath(
+        os.path.join(staging, "minigrad")), os.path.join(staging, "reference_kernels"),
+        os.path.join(STAGING, "_grader_"))
+    runtime = os.environ.get("GRADER_RUNTIME_PATH", "")
+    _readable = tuple(p for p in (*stdlib, numpy_dir, os.path.dirname(numpy_dir), staging, runtime, scratch,
+                                  "/tmp", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
+                                  "/proc/self", f"/proc/{os.getpid()}", "/usr/lib", "/usr/share/zoneinfo",
+                                  "/etc/localtime") if p)
+    _writable = (scratch, "/tmp", "/dev/null")
+    sys.addaudithook(_audit)
+
+
+class _Integrity:
+    """Notices when the submission replaces what the runner or a comparison could rely on."""
+
+    MODULES = ("builtins", "numpy", "numpy.testing", "numpy.testing._private.utils", "numpy.linalg", "math",
+               "operator", "json", "struct", "io", "_grader_wire", "_grader_harness", "__main__")
+
+    def __init__(self) -> None:
+        # what the runner's own modules hold at start: functions, classes and modules, by identity
+        self.snapshot = {(m, k): v for m in ("builtins", "numpy", "json", "struct", "io", "_grader_wire",
+                                             "__main__") if m in sys.modules
+                         for k, v in list(vars(sys.modules[m]).items())
+                         if callable(v) or type(v) is type(sys)}
+        # and the attributes of the runner's own classes (Worker, Packer ...)
+        self.classes = {(cls, k): v for (m, _), cls in self.snapshot.items()
+                        if m in ("_grader_wire", "__main__") and isinstance(cls, type)
+                        and _class_module(cls) in ("_grader_wire", "__main__")
+                        for k, v in list(vars(cls).items())}
+
+    @staticmethod
+    def _foreign(value: Any) -> bool:
+        """Whether ``value`` was made by the submission (looks only at types, never calls the value)."""
+        cls = type(value)
+        if cls is type(_foreign_probe):
+            module = value.__module__
+        else:
+            module = _class_module(value if issubclass(cls, type) else cls)
+        return isinstance(module, str) and (module == "exercises" or module.startswith("exercises."))
+
+    def check(self) -> None:
+        if len(NOTES) >= MAX_NOTES:
+            return
+        names = [m for m in self.MODULES if m in sys.modules]
+        names += sorted(m for m in list(sys.modules) if m.split(".")[0] in ("minigrad", *WATCHED_IMPORTS))
+        for module_name in names:
+            try:
+                namespace = vars(sys.modules[module_name])
+            except TypeError:
+                note(f"replaced the module {module_name}")
+                continue
+            for key, value in list(namespace.items()):
+                if key.startswith("__") and key.endswith("__") and key != "__import__":
+                    continue
+                snap = self.snapshot.get((module_name, key))
+                try:
+                    foreign = self._foreign(value)
+                except Exception:
+                    foreign = True
+                if foreign or (snap is not None and snap is not value):
+                    note(f"patched {module_name}.{key}")
+        for (cls, key), value in self.classes.items():
+            if vars(cls).get(key) is not value:
+                note(f"patched the runner's {cls.__name__}.{key}")
+        for (module_name, key) in self.snapshot:
+            module = sys.modules.get(module_name)
+            if module is not None and key not in vars(module) and not key.startswith("__"):
+                note(f"deleted {module_name}.{key}")
+
+
+def _foreign_probe() -> None:
+    """A plain function, to name the function type without importing ``types``."""
+
+
+def _class_module(cls: type) -> Any:
+    """The ``__module__`` a class statement recorded (None for built-in types), read without lookups."""
+    return type.__dict__["__dict__"].__get__(cls).get("__module__")
+
+
+# ----- handles: objects that stay in the runner -----
+
+ARRAY_HOOKS = ("__array__", "__array_interface__", "__array_struct__", "__array_ufunc__", "__array_function__",
+               "__array_priority__")
+LYING = ("__eq__", "__ne__", "__float__", "__int__", "__index__", "__bool__", "__getattribute__", "__class__")
+
+
+def _trusted_module(module: Any) -> bool:
+    """Built-in types (no ``__module__`` of their own), NumPy, minigrad and the standard containers."""
+    return module is None or (isinstance(module, str) and (module == "builtins" or module.split(".")[0] in
+                              ("numpy", "minigrad", "collections", "enum", "typing", "dataclasses")))
+
+
+def _overrides(cls: type) -> list[str]:
+    """The comparison and array hooks a class defined outside the standard library, NumPy and minigrad."""
+    found: list[str] = []
+    for klass in type.__dict__["__mro__"].__get__(cls):
+        namespace = type.__dict__["__dict__"].__get__(klass)
+        if _trusted_module(namespace.get("__module__")):
+            continue
+        for name in (*ARRAY_HOOKS, *LYING):
+            value = namespace.get(name)
+            if value is None or name in found:
+                continue
+            code = getattr(value, "__code__", None)
+            if name in ("__eq__", "__ne__") and code is not None and code.co_filename == "<string>" and \
+                    "__dataclass_fields__" in namespace:
+                continue  # a dataclass's generated comparison
+            found.append(name)
+    return found
+
+
+def describe(value: Any) -> dict[str, Any]:
+    """What the judge may know about a runner-side object: its type name and labelling flags."""
+    import numpy as np
+
+    cls = type(value)
+    info: dict[str, Any] = {"type": str(type.__dict__["__name__"].__get__(cls))[:100]}
+    flags: list[str] = []
+    overrides: list[str] = []
+    try:
+        if issubclass(cls, np.ndarray):
+            if cls is not np.ndarray:  # NumPy's own (matrix, MaskedArray ...) are a mistake, not a disguise
+                flags.append("numpy_subclass" if _trusted_module(_class_module(cls)) else "ndarray_subclass")
+            elif value.dtype.hasobject:
+                flags.append("object_array")
+                seen: set[type] = set()
+                for item in value.flat[:1000]:
+                    if type(item) not in seen:
+                        seen.add(type(item))
+                        overrides += [n for n in _overrides(type(item)) if n not in overrides]
+        elif issubclass(cls, np.generic) and not _trusted_module(_class_module(cls)):
+            flags.append("numpy_scalar_subclass")
+        overrides += [n for n in _overrides(cls) if n not in overrides]
+    except Exception:
+        flags.append("undescribable")
+    if overrides:
+        flags.append("overrides")
+        info["overrides"] = overrides[:10]
+    if flags:
+        info["flags"] = flags
+    return info
 
 
 class Worker:
-    def __init__(self, channel_in: Any, channel_out: Any) -> None:
+    def __init__(self, channel_in: Any, channel_out: Any, integrity: _Integrity | None = None) -> None:
         import _grader_wire as wire  # the staging copy of grader/runner/wire.py
 
         self.wire = wire
         self.channel_in, self.channel_out = channel_in, channel_out
         self.handles: dict[int, Any] = {}
         self.next_handle = 1
+        self.integrity = integrity
 
     def _store(self, value: Any) -> dict[str, Any]:
         n = self.next_handle
         self.next_handle += 1
         self.handles[n] = value
-        return {"__handle__": n, "type": type(value).__name__}
+        return {"__handle__": n, **describe(value)}
 
     def _resolve(self, ref: dict[str, Any]) -> Any:
         n = ref["__handle__"]
@@ -60,11 +338,19 @@ class Worker:
             raise KeyError(f"unknown handle {n}")
         return self.handles[n]
 
+    def _notes(self, header: dict[str, Any]) -> dict[str, Any]:
+        if self.integrity is not None:
+            with contextlib.suppress(Exception):
+                self.integrity.check()
+        if NOTES:
+            header["notes"] = list(NOTES)
+        return header
+
     def reply(self, header: dict[str, Any], result: Any = None, max_depth: int | None = None) -> None:
         packer = self.wire.Packer(on_object=self._store, max_depth=max_depth)
         if "result" in header:
             header["result"] = packer.pack(result)
-        self.wire.write_frame(self.channel_out, header, packer.arrays)
+        self.wire.write_frame(self.channel_out, self._notes(header), packer.arrays)
 
     def handle(self, request: dict[str, Any], arrays: dict[str, Any]) -> None:
         op = request.get("op")
@@ -111,9 +397,24 @@ class Worker:
             try:
                 self.handle(request, arrays)
             except BaseException as err:  # SystemExit and KeyboardInterrupt are student errors too
-                tb = traceback.format_exception(type(err), err, err.__traceback__)
-                self.reply({"ok": False, "error": {"type": type(err).__name__, "message": _safe_str(err),
-                                                   "traceback": "".join(tb)[-4000:]}})
+                self._reply_error(err)
+
+    def _reply_error(self, err: BaseException) -> None:
+        name = _safe_name(err)
+        try:
+            tb = "".join(traceback.format_exception(type(err), err, err.__traceback__))[-4000:]
+            self.reply({"ok": False, "error": {"type": name, "message": _safe_str(err), "traceback": tb}})
+        except BaseException:  # out of memory while formatting, a broken __str__ ...: the bare type name
+            del err
+            self.wire.write_frame(self.channel_out, {"ok": False, "error": {"type": name, "message": "",
+                                                                            "traceback": ""}})
+
+
+def _safe_name(err: BaseException) -> str:
+    try:
+        return str(type.__dict__["__name__"].__get__(type(err)))[:100]
+    except BaseException:
+        return "Exception"
 
 
 def _safe_str(err: BaseException) -> str:
@@ -124,37 +425,67 @@ def _safe_str(err: BaseException) -> str:
 
 
 def main() -> None:
-    limits = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    # the judge's channel moves to private descriptors; fds 0-2 become /dev/null and the output log
+    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    limits = config.get("limits", config) if isinstance(config, dict) else {}
+    # the judge's channel moves to private descriptors; fd 0 becomes /dev/null, fds 1-2 the output log
     channel_in = os.fdopen(os.dup(0), "rb", buffering=0)
     channel_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    log = os.open(OUTPUT_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
+    try:
+        log_given = stat.S_ISREG(os.fstat(2).st_mode)
+    except OSError:
+        log_given = False
+    if not log_given:
+        os.dup2(os.open(OUTPUT_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), 2)
+    os.dup2(2, 1)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
     sys.stdout = sys.stderr = os.fdopen(1, "w", buffering=1)
+    # a write past the file-size limit fails with EFBIG instead of killing the runner
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    scratch = os.getcwd()
     sys.path[:] = [STAGING] + [p for p in sys.path if p and os.path.isdir(p) and "site-packages" not in p
                                and "dist-packages" not in p]
     extra = os.environ.get("GRADER_RUNTIME_PATH")
     if extra:
         sys.path.append(extra)
+    _first_to_go_when_memory_runs_out()
+    run_as = config.get("run_as") if isinstance(config, dict) else None
+    if run_as:
+        _drop_privileges(int(run_as[0]), int(run_as[1]))
+    _no_new_privileges()
     _apply_limits(limits)
     _die_with_parent()
-    Worker(channel_in, channel_out).serve()
+    worker = Worker(channel_in, channel_out)  # imports NumPy
+    _install_audit(STAGING, scratch)
+    worker.integrity = _Integrity()
+    worker.serve()
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _first_to_go_when_memory_runs_out() -> None:
+    """RLIMIT_AS bounds one process, not all it may start: if they exhaust the host's memory, the kernel's
+    out-of-memory killer picks the runner and its children (oom_score_adj is inherited), not the judge."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")
+
+
+def _no_new_privileges() -> None:
+    """Set-user-ID programs and file capabilities give the runner and its children nothing."""
+    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
 
 
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the judge dies, even while student code is busy."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 if __name__ == "__main__":

@@ -1,0 +1,286 @@
+"""``grader grade``: a batch of submissions into a gradebook, ``--jobs`` judges at once.
+
+Crash-safe: every submission is recorded as it finishes (``grader.gradebook``), and a rerun of the same
+command grades whatever was not recorded. Interruptible: on Ctrl-C (SIGINT) or SIGTERM nothing more is
+recorded, every judge still running is killed with its runners, and the command exits 130 (143).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import signal
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm import tqdm
+
+from grader import __version__
+from grader.exercises import total_weight
+from grader.gradebook import Gradebook, GradebookBusy, GradeRecord, check_student_id
+from grader.results import TestResult
+from grader.submission import Submission, load_submission, student_id
+
+JUDGE_MARK = "grader.judge.plugin"  # in every judge's command line (``python -m pytest -p grader.judge.plugin``)
+
+
+class Misuse(Exception):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: the command stops; ``note`` says what was kept."""
+
+    def __init__(self, signum: int = signal.SIGINT, note: str = "") -> None:
+        super().__init__(signum, note)
+        self.signum, self.note = signum, note
+
+
+def sandbox_mode() -> str:
+    """``sandbox.status()``, printing ``sandbox.WARNING`` to stderr when submissions would run unsandboxed."""
+    from grader.judge import sandbox
+
+    mode = sandbox.status()
+    if mode != "bwrap":
+        print(sandbox.WARNING, file=sys.stderr)
+    return mode
+
+
+def grader_version() -> str:
+    """``__version__`` plus a hash of the code that decides grades (judge, runner, solutions, engine)."""
+    kit = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("grader/judge", "grader/runner", "solutions", "minigrad"):
+        for path in sorted((kit / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".ini") and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(kit).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    utils = kit / "exercises" / "_utils.py"
+    if utils.is_file():
+        digest.update(utils.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def submission_paths(paths: Sequence[Path]) -> dict[str, Path]:
+    """Student id -> path, each checked: an existing readable folder or .zip, ids unique and file-safe."""
+    found: dict[str, Path] = {}
+    for path in paths:
+        if not path.exists():
+            raise Misuse(f"no such file or directory: {path}")
+        if not (path.is_dir() or (path.is_file() and path.suffix.lower() == ".zip")):
+            raise Misuse(f"{path} is neither a directory nor a .zip file")
+        if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+            raise Misuse(f"cannot read {path}")
+        try:
+            student = check_student_id(student_id(path))
+        except ValueError as err:
+            raise Misuse(f"{path}: {err}") from None
+        if student in found:
+            raise Misuse(f"two submissions for student {student!r}: {found[student]} and {path}")
+        found[student] = path
+    return found
+
+
+def _suite_digest(suite: str) -> str:
+    from grader.judge.run import SUITE_NAMES, SuiteError, suite_hash
+
+    path = Path(suite)
+    if suite not in SUITE_NAMES and path.is_file() and not (path.name.startswith("test_") and path.suffix == ".py"):
+        raise Misuse(f"--suite {suite}: a suite file must be named test_*.py")
+    try:
+        return suite_hash(suite)
+    except SuiteError as err:
+        raise Misuse(str(err)) from None
+    except OSError as err:
+        raise Misuse(f"--suite {suite}: cannot read {err.filename or ''}: {err.strerror or err}") from None
+
+
+def open_gradebook(out: Path) -> Gradebook:
+    """The gradebook in ``--out``, or Misuse naming why it cannot be one."""
+    if out.exists() and not out.is_dir():
+        raise Misuse(f"--out {out} is a file, not a directory")
+    try:
+        return Gradebook(out)
+    except GradebookBusy as err:
+        raise Misuse(str(err)) from None
+    except (OSError, sqlite3.Error) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise Misuse(f"cannot write a gradebook in --out {out}: {reason}") from None
+
+
+def grade(args: argparse.Namespace) -> int:
+    """Grade a batch into ``--out``: skip unchanged submissions, run the rest ``--jobs`` at a time."""
+    paths = submission_paths(args.submissions)
+    unknown = [s for s in args.only if s not in paths]
+    if unknown:
+        raise Misuse(f"--only {unknown[0]}: not among the submissions given")
+    digest = _suite_digest(args.suite)
+    book = open_gradebook(args.out)
+    with book:
+        mode = sandbox_mode()
+        version, start = grader_version(), time.monotonic()
+        subs = {student: load_submission(path) for student, path in sorted(paths.items())}
+        todo, skipped = [], 0
+        for student, sub in subs.items():
+            if args.only and student not in args.only:
+                continue
+            if not (args.force or args.only) and book.is_current(student, sub.content_hash, digest, version, mode):
+                skipped += 1
+                continue
+            todo.append(sub)
+        problems = _grade_batch(book, todo, args, digest, version, mode)
+        csv_path = book.write_csv()  # from the database: whatever a killed run left, it is rebuilt here
+        try:
+            integrity = integrity_reports(args.out, subs.values())
+        except Exception as err:  # an optional report: its failure is told, the grades stand
+            integrity = ""
+            print(f"grader grade: the integrity reports failed: {type(err).__name__}: {err}", file=sys.stderr)
+    left_out = f", {len(paths) - len(todo) - skipped} not in --only" if args.only else ""
+    print(f"graded {len(todo)} submission{'' if len(todo) == 1 else 's'} in {time.monotonic() - start:.1f} s; "
+          f"skipped {skipped} unchanged{' (--force regrades them)' if skipped else ''}{left_out}")
+    for line in sorted(problems):
+        print(line)
+    if integrity:
+        print(integrity)
+    print(f"wrote {csv_path}, {args.out / 'results'}/, {args.out / 'feedback'}/ and {args.out / 'gradebook.sqlite'}")
+    try:
+        from grader.report_html import write_report
+
+        print(f"wrote {write_report(args.out)}")
+    except (OSError, sqlite3.Error, ValueError) as err:  # a convenience view: the grades stand without it
+        print(f"grader grade: the HTML report failed: {err}", file=sys.stderr)
+    return 0
+
+
+def integrity_reports(out: Path, subs: Iterable[Submission]) -> str:
+    """``grader.integrity``'s flags and similarity over every submission's files, written into ``out``;
+    the line to print ("" while that package is absent)."""
+    try:
+        from grader.integrity.report import summary_line, write_reports
+    except ModuleNotFoundError as err:  # the integrity reports are optional: a kit without them grades alike
+        if err.name in ("grader.integrity", "grader.integrity.report"):
+            return ""
+        raise
+    sources: dict[str, dict[str, str | bytes]] = {
+        sub.student: {name: _text_or_bytes(data) for name, data in sub.files.items()} for sub in subs if sub.files}
+    return summary_line(write_reports(out, sources))
+
+
+def _text_or_bytes(data: bytes) -> str | bytes:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:  # a bad_source file: the integrity checks flag it as unparsable
+        return data
+
+
+def _grade_batch(book: Gradebook, todo: list[Submission], args: argparse.Namespace, digest: str, version: str,
+                 mode: str) -> list[str]:
+    """Grade ``todo`` on ``args.jobs`` threads, recording each as it finishes; returns lines worth reading."""
+    problems: list[str] = []
+    recorded = 0
+    pool = ThreadPoolExecutor(max_workers=args.jobs, thread_name_prefix="grader-job")
+    futures = [pool.submit(_grade_one, sub, args, digest, version, mode) for sub in todo]
+    try:
+        with tqdm(total=len(todo), desc="grading", unit="submission", file=sys.stderr, disable=None) as bar:
+            for future in as_completed(futures):
+                record, results = future.result()
+                book.record(record, results)
+                recorded += 1
+                if record.status != "graded" or record.message:
+                    problems.append(f"  {record.student}: {record.status}"
+                                    + (f": {record.message}" if record.message else ""))
+                bar.set_postfix_str(record.student)
+                bar.update()
+    except BaseException as err:  # Ctrl-C, SIGTERM, or the gradebook failing: record nothing more, stop judges
+        _ignore_signals()
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_judges(futures)
+        if isinstance(err, KeyboardInterrupt):
+            raise Interrupted(getattr(err, "signum", signal.SIGINT),
+                              f"{recorded} of {len(todo)} submissions recorded; the same command grades the rest"
+                              ) from None
+        raise
+    pool.shutdown(wait=True)
+    return problems
+
+
+def _ignore_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+
+def stop_judges(futures: Sequence[Future], limit: float = 10.0) -> None:
+    """Kill this process's judges and everything under them until no job is left running."""
+    end = time.monotonic() + limit
+    while True:
+        for pid in judge_processes():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        running = [f for f in futures if not f.done()]  # done() counts cancelled ones, wait() does not
+        if not running or time.monotonic() > end:
+            return
+        wait(running, timeout=0.05)
+
+
+def judge_processes(root: int | None = None) -> list[int]:
+    """Pids of ``root``'s child judges (default: this process's) and of all their descendants (runners)."""
+    root = os.getpid() if root is None else root
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(entry.path, "stat").read_text()
+                children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = [], []
+    for pid in children.get(root, []):
+        with contextlib.suppress(OSError):
+            if JUDGE_MARK.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                todo.append(pid)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _grade_one(sub: Submission, args: argparse.Namespace, digest: str, version: str, mode: str
+               ) -> tuple[GradeRecord, list[TestResult]]:
+    """Grade one submission (in a worker thread; the judge is its own process); never raises."""
+    from grader.judge.run import run_suite
+
+    started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+    results: list[TestResult] = []
+    status, message = sub.status, sub.message
+    sandbox = mode if sub.gradable else ""  # "" when its code never ran
+    if sub.gradable:
+        try:
+            with tempfile.TemporaryDirectory(prefix="grader-submission-") as tmp:
+                run = run_suite(sub.materialize(Path(tmp) / "exercises"), args.suite, test_timeout=args.test_timeout,
+                                total_timeout=args.total_timeout, base_seed=args.seed,
+                                memory_mb=getattr(args, "memory_mb", 4096),
+                                cpu_seconds=getattr(args, "cpu_seconds", 300),
+                                file_size_mb=getattr(args, "file_size_mb", 16),
+                                open_files=getattr(args, "open_files", 256), processes=getattr(args, "processes", 64))
+            results = run.results
+            sandbox = getattr(run, "sandbox", "") or mode  # as the judge reports it ran the runners
+            status = "graded" if run.status == "completed" else run.status
+            message = "; ".join(m for m in (run.message, sub.message) if m)
+        except Exception as err:  # the grader's own failure: record it, the batch goes on
+            status, message = "error", f"{type(err).__name__}: {err}"
+    max_score = sum(r.max_points for r in results) if results else total_weight()
+    record = GradeRecord(student=sub.student, content_hash=sub.content_hash, suite_hash=digest,
+                         grader_version=version, status=status, score=round(sum(r.points for r in results), 6),
+                         max_score=round(max_score, 6), started=started,
+                         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         duration=round(time.monotonic() - clock, 3), message=message,
+                         sandbox=sandbox)
+    return record, results

@@ -1,0 +1,184 @@
+"""The self-test's mutants: plausible student bugs, each an exact-text edit of one reference module.
+
+A mutant's edits apply to a module of the reference *submission* (``solutions/<module>.py`` with
+``solutions/_checks.py`` inlined, as a student hands it in), so ``_checks`` helpers such as
+``add_windows`` can be mutated in one exercise without touching the others. Every ``find`` text must
+occur exactly once: when a solution is edited and a mutant no longer applies, ``StaleMutantError``
+says which one, instead of a mutant silently grading as the reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import solutions
+from grader.exercises import EXERCISES
+
+SOLUTIONS_DIR = Path(solutions.__file__).resolve().parent
+
+
+class StaleMutantError(ValueError):
+    """A mutant whose find text does not occur exactly once in its module."""
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One bug: replace ``find`` by ``replace`` in ``module``; several edits as equal-length tuples."""
+
+    name: str
+    exercise: str
+    description: str
+    module: str
+    find: str | tuple[str, ...]
+    replace: str | tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.exercise not in EXERCISES or self.module not in EXERCISES:
+            raise ValueError(f"mutant {self.name}: unknown exercise {self.exercise!r} or module {self.module!r}")
+        if len(self.edits()) != (1 if isinstance(self.find, str) else len(self.find)):
+            raise ValueError(f"mutant {self.name}: find and replace differ in number")
+
+    def edits(self) -> list[tuple[str, str]]:
+        """The (find, replace) pairs, in order."""
+        if isinstance(self.find, str) and isinstance(self.replace, str):
+            return [(self.find, self.replace)]
+        if isinstance(self.find, tuple) and isinstance(self.replace, tuple) and len(self.find) == len(self.replace):
+            return list(zip(self.find, self.replace))
+        return []
+
+    def apply(self, source: str) -> str:
+        """``source`` with every edit made; StaleMutantError unless each find text occurs exactly once."""
+        for find, replace in self.edits():
+            count = source.count(find)
+            if count != 1:
+                raise StaleMutantError(f"stale mutant {self.name!r}: its find text occurs {count} times in "
+                                       f"{self.module}.py (expected exactly once): {find[:80]!r}; update "
+                                       f"grader/mutants.py to the current solutions/{self.module}.py")
+            source = source.replace(find, replace)
+        return source
+
+
+def reference_sources() -> dict[str, str]:
+    """The reference submission's modules by name: each solution with ``solutions/_checks.py`` inlined."""
+    checks = (SOLUTIONS_DIR / "_checks.py").read_text()
+    body = checks.split("from __future__ import annotations\n", 1)[1]
+    sources = {}
+    for name in EXERCISES:
+        source = (SOLUTIONS_DIR / f"{name}.py").read_text()
+        sources[name] = re.sub(r"^from \._checks import .*$", lambda _: body, source, flags=re.M)
+        if "._checks" in sources[name]:
+            raise RuntimeError(f"solutions/{name}.py still imports ._checks after inlining it")
+    return sources
+
+
+def write_submission(target: Path, mutant: Mutant | None = None) -> Path:
+    """Write the reference submission into ``target``, with ``mutant`` applied to its module."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name, source in reference_sources().items():
+        if mutant is not None and name == mutant.module:
+            source = mutant.apply(source)
+        (target / f"{name}.py").write_text(source)
+    return target
+
+
+def check_mutants(mutants: list[Mutant] | tuple[Mutant, ...]) -> None:
+    """Raise StaleMutantError for the first mutant that does not apply (or ValueError for a duplicate name)."""
+    sources = reference_sources()
+    seen: set[str] = set()
+    for mutant in mutants:
+        if mutant.name in seen:
+            raise ValueError(f"two mutants are named {mutant.name!r}")
+        seen.add(mutant.name)
+        mutant.apply(sources[mutant.module])
+
+
+_M = Mutant
+RELU_OUT = "return xp.where(positive, x, xp.zeros((), dtype=x.dtype)), positive"
+CE_RETURN = "return dlogits * (dloss / n)"
+FINAL_RELU = "return F.relu(residual + skip)"
+ADD_WINDOWS_CALL = "add_windows(dx_pad, dwin, s, d)"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # ----- conv -----
+    _M("conv_dw_transposed_kernel", "conv", "dw reshaped as (.., KW, KH) and transposed: the kernel's axes swap",
+       "conv", ".reshape(w.shape)\n", ".reshape(c_out, c_g, kw, kh).transpose(0, 1, 3, 2)\n"),
+    _M("conv_backward_forgets_padding", "conv", "dx is the top-left corner of dx_pad, not its padding cut off",
+       "conv", "dx_pad[:, :, top:top + h, left:left + w_in]", "dx_pad[:, :, :h, :w_in]"),
+    _M("conv_backward_forgets_dilation", "conv", "col2im puts the columns back without dilation",
+       "conv", ADD_WINDOWS_CALL, "add_windows(dx_pad, dwin, s, (1, 1))"),
+    _M("conv_forward_forgets_dilation", "conv", "im2col takes undilated windows (the output size is still right)",
+       "conv", "window_view(x_pad, (kh, kw), s, d, (h_out, w_out))", "window_view(x_pad, (kh, kw), s, (1, 1), "
+       "(h_out, w_out))"),
+    _M("conv_backward_wrong_stride", "conv", "col2im puts the columns back at stride 1",
+       "conv", ADD_WINDOWS_CALL, "add_windows(dx_pad, dwin, (1, 1), d)"),
+    _M("conv_drops_db", "conv", "the bias gradient is never computed (db is None)",
+       "conv", "db = dout.sum(axis=(0, 2, 3)) if has_bias else None", "db = None"),
+    _M("conv_db_wrong_axes", "conv", "db sums over channels and space instead of batch and space",
+       "conv", "dout.sum(axis=(0, 2, 3))", "dout.sum(axis=(1, 2, 3))"),
+    _M("conv_ignores_groups", "conv", "groups is accepted but the convolution runs as groups=1",
+       "conv", "    n = x.shape[0]\n", "    n, groups = x.shape[0], 1\n"),
+    _M("conv_same_padding_wrong_side", "conv", "'same' puts the odd padding pixel top/left instead of bottom/right",
+       "conv", "pads.append((total // 2, total - total // 2))", "pads.append((total - total // 2, total // 2))"),
+    _M("conv_output_size_off_by_one", "conv", "conv_output_size forgets the + 1: (W - F + 2P) // S",
+       "conv", "return room // stride + 1", "return room // stride"),
+    _M("conv_forward_float64", "conv", "the forward pass upcasts float32 weights to float64",
+       "conv", "xp.matmul(w.reshape(groups, c_out // groups, c_g * kh * kw), cols)",
+       "xp.matmul(w.reshape(groups, c_out // groups, c_g * kh * kw).astype(float), cols)"),
+    _M("conv_backward_float64", "conv", "dx_pad is allocated with zeros' default dtype float64",
+       "conv", "w_in + left + right), dtype=dout.dtype)", "w_in + left + right))"),
+    # ----- pooling -----
+    _M("pool_overlap_assigns", "pooling", "col2im assigns (=) instead of adding (+=): overlapping windows lose "
+       "gradient", "pooling", "dx_pad[:, :, rows, cols] += dwin", "dx_pad[:, :, rows, cols] = dwin"),
+    _M("pool_ties_double_counted", "pooling", "every input equal to the window's max gets the gradient",
+       "pooling", ("cache._replace(saved=first_max)", "winner = first_max[:, :, None] == offsets"),
+       ("cache._replace(saved=flat == out[:, :, None])", "winner = first_max")),
+    _M("pool_ties_to_last_max", "pooling", "a tie's gradient goes to the last max (>= instead of >)",
+       "pooling", "first_max = flat.argmax(axis=2)", "first_max = kh * kw - 1 - flat[:, :, ::-1].argmax(axis=2)"),
+    _M("pool_avg_ignores_padding", "pooling", "average pooling divides by the number of real inputs, not KH·KW",
+       "pooling", "divisor = cache.kernel[0] * cache.kernel[1] if mean else None",
+       "divisor = _windows(array_module(x).ones_like(x), kernel_size, stride, padding, fill=0.0)[0]"
+       ".sum(axis=(2, 3)) if mean else None"),
+    _M("pool_max_pads_with_zero", "pooling", "max pooling pads with 0 instead of -inf",
+       "pooling", 'fill=float("-inf")', "fill=0.0"),
+    _M("pool_stride_defaults_to_1", "pooling", "stride=None means 1 instead of the window size",
+       "pooling", "s = k if stride is None", "s = (1, 1) if stride is None"),
+    _M("pool_avg_backward_not_divided", "pooling", "average pooling's backward forgets the 1/(KH·KW)",
+       "pooling", "share = dout if cache.saved is None else dout / cache.saved", "share = dout"),
+    # ----- relu -----
+    _M("relu_gradient_one_at_zero", "relu", "the gradient is 1 at x == 0 (x >= 0 instead of x > 0)",
+       "relu", "positive = x > 0", "positive = x >= 0"),
+    _M("relu_gradient_from_dout_sign", "relu", "backward masks by the sign of dout instead of the input's",
+       "relu", "xp.where(positive, dout,", "xp.where(dout > 0, dout,"),
+    _M("relu_modifies_its_input", "relu", "forward zeroes the negatives of x in place and returns x",
+       "relu", RELU_OUT, "x[~positive] = 0\n    return x, positive"),
+    # ----- softmax_ce -----
+    _M("softmax_without_max_shift", "softmax_ce", "softmax exponentiates x without subtracting the max",
+       "softmax_ce", "e = xp.exp(x - x.max(axis=axis, keepdims=True))", "e = xp.exp(x)"),
+    _M("ce_loss_summed", "softmax_ce", "the loss is summed over the batch instead of averaged",
+       "softmax_ce", "loss = -log_p[rows, labels].mean()", "loss = -log_p[rows, labels].sum()"),
+    _M("ce_gradient_not_divided_by_n", "softmax_ce", "the gradient is not divided by the batch size N",
+       "softmax_ce", CE_RETURN, "return dlogits * dloss"),
+    _M("ce_log_softmax_wrong_axis", "softmax_ce", "cross-entropy takes log_softmax over the batch axis",
+       "softmax_ce", "log_p = log_softmax(logits, axis=1)", "log_p = log_softmax(logits, axis=0)"),
+    _M("ce_labels_not_validated", "softmax_ce", "labels outside [0, K) are not refused with a ValueError",
+       "softmax_ce", "if bool((labels < 0).any()) or bool((labels >= k).any()):", "if False:  # labels trusted"),
+    _M("ce_gradient_ignores_dloss", "softmax_ce", "backward drops the upstream gradient dloss",
+       "softmax_ce", CE_RETURN, "return dlogits / n"),
+    # ----- residual -----
+    _M("residual_projection_without_batchnorm", "residual", "the projection shortcut is a 1×1 conv only",
+       "residual", "bias=False),\n" + " " * 42 + "nn.BatchNorm2d(out_channels))", "bias=False))"),
+    _M("residual_shortcut_without_stride", "residual", "the projection's 1×1 conv has no stride",
+       "residual", "1, stride=stride, bias=False", "1, bias=False"),
+    _M("residual_relu_before_addition", "residual", "ReLU on the residual before the addition, not after",
+       "residual", FINAL_RELU, "return F.relu(residual) + skip"),
+    _M("residual_missing_final_relu", "residual", "no ReLU after the addition",
+       "residual", FINAL_RELU, "return residual + skip"),
+    _M("residual_conv2_with_stride", "residual", "conv2 is strided too, so a stride-2 block downsamples twice",
+       "residual", "3, padding=1, bias=False)", "3, stride=stride, padding=1, bias=False)"),
+    _M("residual_projection_always", "residual", "a projection shortcut even when the shapes agree",
+       "residual", "if stride == 1 and in_channels == out_channels:", "if False:  # always project"),
+)
+
+BY_NAME: dict[str, Mutant] = {mutant.name: mutant for mutant in MUTANTS}

@@ -1,0 +1,5 @@
+"""Attack: KeyboardInterrupt at import."""
+
+from __future__ import annotations
+
+raise KeyboardInterrupt
