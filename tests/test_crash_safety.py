@@ -151,6 +151,8 @@ def snapshot(out: Path) -> dict:
         path = out / name
         if name.startswith("results/"):
             files[name] = _untimed(json.loads(path.read_text()))
+        elif name == "report.html":  # a view of the database with timings and the time it was written
+            files[name] = b"<html" in path.read_bytes()[:200]
         elif name != "gradebook.sqlite":
             files[name] = path.read_bytes()
     return {"names": names, "submissions": submissions, "tests": tests, "files": files}
