@@ -100,7 +100,8 @@ def _can_switch_uid() -> bool:
     mounts.made.update(SYSTEM_DIRS)
     mounts.args += [*_system_binds(), "--proc", "/proc", "--dev", "/dev"]
     _python_binds(mounts)
-    probe = [bwrap(), *mounts.args, *_namespaces(drop_to_user=True), "--", sys.executable, "-I", "-S", "-c", code]
+    probe = [bwrap(), *mounts.args, *_namespaces(drop_to_user=True), "--",
+             *_base_interpreter([sys.executable, "-I", "-S", "-c", code])]
     try:
         return subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -156,11 +157,14 @@ class _Mounts:
 
 
 def _python_binds(mounts: _Mounts) -> None:
-    """The interpreter and its standard library, with every site-packages hidden behind an empty tmpfs."""
-    roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
-    for root in sorted(roots):
-        if not root.startswith("/usr/"):
-            mounts.add("--ro-bind", root, root)
+    """The base interpreter and its standard library, with every site-packages hidden behind an empty tmpfs.
+
+    A virtual environment is not mounted: it usually lives inside the kit's checkout, and the runner
+    needs nothing from it (NumPy is mounted on its own). The runner starts the base interpreter.
+    """
+    root = os.path.realpath(sys.base_prefix)
+    if not root.startswith("/usr/"):
+        mounts.add("--ro-bind", root, root)
     hidden: list[str] = []
     candidates = [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
     candidates += [sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[k]
@@ -199,4 +203,14 @@ def sandboxed(command: list[str], *, staging: Path, scratch: Path, read_only: It
             "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    return [*args, "--", *command]
+    return [*args, "--", *_base_interpreter(command)]
+
+
+def _base_interpreter(command: list[str]) -> list[str]:
+    """``command`` with a virtual environment's ``python`` replaced by the interpreter it points to."""
+    if not command or os.path.realpath(command[0]) != os.path.realpath(sys.executable):
+        return command
+    base = getattr(sys, "_base_executable", sys.executable)
+    real = os.path.realpath(base)
+    inside = real.startswith(os.path.realpath(sys.base_prefix) + os.sep) or real.startswith("/usr/")
+    return [real if inside else command[0], *command[1:]]
