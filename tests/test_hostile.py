@@ -117,7 +117,10 @@ ATTACKS = {
                              extra=("outlived",)),
     "network": Attack(_h("network"), "relu", ("tampered",), "tampered", mention="network",
                       sandbox_only="without the sandbox the network is reachable", extra=("no_connection",)),
-    "write_outside": Attack(_h("write_outside"), "relu", ("tampered",), "tampered", mention="write outside",
+    # labelled tampered when a target lies outside /tmp; inside the sandbox /tmp is the runner's own, so a
+    # kit checked out under /tmp (as in CI) makes it a plain failure. Either way: no credit, host untouched.
+    "write_outside": Attack(_h("write_outside"), "relu", ("tampered", "failed"),
+                            "failed" if str(KIT).startswith("/tmp/") else "tampered",
                             sandbox_only="without the sandbox the host's files are writable"),
 }
 # also graded without bubblewrap (rlimits only): what rlimits, the judge and the labels handle alone

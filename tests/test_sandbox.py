@@ -336,7 +336,10 @@ def test_a_sandboxed_runner_sees_neither_the_kit_nor_the_hosts_files(runner, tmp
     proxy = runner()
     seen = json.loads(call(proxy, "look", [str(KIT), str(KIT / "solutions" / "relu.py"), str(canary), "/",
                                            "/tmp", str(proxy.staging), str(proxy.scratch), "/root", "/home"]))
-    assert seen[str(KIT)] == [False, False] and seen[str(KIT / "solutions" / "relu.py")] == [False, False]
+    # the checkout's directory may exist in there only as the path to a virtual environment's NumPy
+    assert seen[str(KIT / "solutions" / "relu.py")] == [False, False]
+    numpy_dir = str(Path(np.__file__).resolve().parent)
+    assert seen[str(KIT)] == [False, False] or numpy_dir.startswith(str(KIT) + "/")
     assert seen[str(canary)] == [False, False]
     assert seen["/"] == [True, False] and seen[str(proxy.staging)] == [True, False]
     assert seen["/tmp"] == [True, True] and seen[str(proxy.scratch)] == [True, True]
