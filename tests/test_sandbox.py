@@ -35,7 +35,7 @@ from grader.judge.proxy import (
     StudentError,
 )
 from grader.judge.staging import build_runtime, build_stage, runtime_mounts
-from grader.runner import wire, worker
+from grader.runner import audit, wire, worker
 
 KIT = Path(__file__).resolve().parent.parent
 HAS_BWRAP = sandbox.bwrap() is not None
@@ -530,10 +530,10 @@ def test_a_disguised_result_is_tampering_and_a_plain_mistake_is_not():
 
 
 def test_the_worker_notes_are_only_for_student_frames():
-    worker.NOTES.clear()
+    audit.NOTES.clear()
     frame = sys._getframe()
-    assert not worker._student_frame(frame)
+    assert not audit._student_frame(frame)
     scope = {"__name__": "exercises.relu"}
     exec("import sys\ndef f():\n    return sys._getframe()\n", scope)
-    assert worker._student_frame(scope["f"]())
-    worker.NOTES.clear()
+    assert audit._student_frame(scope["f"]())
+    audit.NOTES.clear()

@@ -33,7 +33,22 @@ from pathlib import Path
 from typing import Any
 
 from grader.judge import sandbox
+from grader.judge.errors import (
+    Handle,
+    RunnerCrashed,
+    RunnerError,
+    RunnerOutOfMemory,
+    RunnerTimeout,
+    StudentError,
+    pack_handle,
+    short_strings,
+    unpack_handle,
+)
+from grader.judge.processes import become_subreaper, live_runners, reap_orphans
 from grader.runner import wire
+
+__all__ = ["Handle", "RunnerCrashed", "RunnerError", "RunnerOutOfMemory", "RunnerProxy", "RunnerTimeout",
+           "StudentError", "reap_orphans"]
 
 OUTPUT_LIMIT = 64 * 1024
 OUTPUT_LOG = "runner-output.log"
@@ -42,139 +57,6 @@ REPLY_FIELDS = ("ok", "result", "error", "notes")
 # the runner's limits unless the judge says otherwise (RLIMIT_AS, RLIMIT_CPU ...; see worker._apply_limits)
 DEFAULT_LIMITS = {"address_space": 4096 * 1024 * 1024, "cpu_seconds": 300, "file_size": 16 * 1024 * 1024,
                   "open_files": 256, "processes": 64}
-
-
-class RunnerError(Exception):
-    """Base class: something about the runner, not the judge, went wrong."""
-
-
-class RunnerTimeout(RunnerError):
-    """The runner did not answer in time (or used up its CPU time) and was killed."""
-
-
-class RunnerCrashed(RunnerError):
-    """The runner died (os._exit, a signal) or broke the protocol."""
-
-
-class RunnerOutOfMemory(RunnerCrashed):
-    """The runner was killed by SIGKILL without having used up its CPU time: out of memory."""
-
-
-class StudentError(RunnerError):
-    """The submission's code raised an exception."""
-
-    def __init__(self, type_name: str, message: str, traceback: str = "") -> None:
-        super().__init__(f"{type_name}: {message}" if message else type_name)
-        self.type_name, self.message, self.traceback = type_name, message, traceback
-
-    @property
-    def not_implemented(self) -> bool:
-        return self.type_name == "NotImplementedError"
-
-    @property
-    def out_of_memory(self) -> bool:
-        return self.type_name == "MemoryError"
-
-
-class Handle:
-    """A runner-side object the judge can pass back but never look into.
-
-    ``flags`` and ``overrides`` are what the runner said about it (``ndarray_subclass``, ``object_array``,
-    ``overrides`` with the hooks its class defines ...): untrusted, for labelling only.
-    """
-
-    __slots__ = ("flags", "number", "overrides", "type_name")
-
-    def __init__(self, number: int, type_name: str, flags: tuple[str, ...] = (),
-                 overrides: tuple[str, ...] = ()) -> None:
-        self.number, self.type_name, self.flags, self.overrides = number, type_name, flags, overrides
-
-    def __repr__(self) -> str:
-        return f"<runner-side {self.type_name}>"
-
-
-def _pack_handle(value: Any) -> dict[str, Any]:
-    if isinstance(value, Handle):
-        return {"__handle__": value.number}
-    raise TypeError(f"the judge cannot send a {type(value).__name__} to the runner")
-
-
-def _strings(value: Any, limit: int = 10, length: int = 60) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(v[:length] for v in value[:limit] if isinstance(v, str))
-
-
-def _unpack_handle(ref: dict[str, Any]) -> Handle:
-    type_name = ref.get("type") if isinstance(ref.get("type"), str) else "object"
-    return Handle(ref["__handle__"], type_name[:100], _strings(ref.get("flags")), _strings(ref.get("overrides")))
-
-
-# ----- processes that escaped a runner without a sandbox -----
-
-_live_runners: set[int] = set()
-_subreaper = False
-
-
-def _become_subreaper() -> None:
-    """Orphans of our runners become our children (not init's), so that :func:`reap_orphans` finds them."""
-    global _subreaper
-    if _subreaper:
-        return
-    try:
-        import ctypes
-
-        _subreaper = ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        pass
-
-
-def _children() -> list[int]:
-    me, found = os.getpid(), []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 1 and int(fields[1]) == me:
-            found.append(int(entry))
-    return found
-
-
-def reap_orphans() -> int:
-    """Kill every child of this judge that is not a live runner: what a runner double-forked away.
-
-    Only meaningful in a judge process that became a subreaper (``RunnerProxy(..., reap=True)``): there a
-    process that set up its own session to survive its runner's process group is reparented to the judge
-    when its parent dies. Inside bubblewrap this never finds anything (the PID namespace does the job).
-    """
-    if not _subreaper:
-        return 0
-    killed = 0
-    for _ in range(100):
-        orphans = [pid for pid in _children() if pid not in _live_runners]
-        if not orphans:
-            break
-        for pid in orphans:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-        for pid in orphans:
-            for _ in range(50):
-                try:
-                    if os.waitpid(pid, os.WNOHANG)[0]:
-                        break
-                except ChildProcessError:
-                    break
-                time.sleep(0.002)
-    return killed
 
 
 class RunnerProxy:
@@ -207,7 +89,7 @@ class RunnerProxy:
     def start(self) -> None:
         self.scratch.mkdir(parents=True, exist_ok=True)
         if self.reap:
-            _become_subreaper()
+            become_subreaper()
         self.run_as = sandbox.runner_identity()
         config: dict[str, Any] = {"limits": self.limits}
         if self.run_as:
@@ -228,7 +110,7 @@ class RunnerProxy:
                                             cwd=self.scratch, env=env, start_new_session=True, close_fds=True)
         finally:
             os.close(log)
-        _live_runners.add(self.process.pid)
+        live_runners.add(self.process.pid)
         self._started = time.monotonic()
         self._killed = False
         self._imported = set()
@@ -292,7 +174,7 @@ class RunnerProxy:
         # grandchild that escaped the kill can keep blocked by holding the pipe open
         with contextlib.suppress(OSError):
             self.process.stdin.close()
-        _live_runners.discard(self.process.pid)
+        live_runners.discard(self.process.pid)
         if self.reap:
             reap_orphans()
 
@@ -346,7 +228,7 @@ class RunnerProxy:
         if code is None:
             self.kill()
         if self.process is not None:
-            _live_runners.discard(self.process.pid)
+            live_runners.discard(self.process.pid)
         killed_by_us = self._killed
         self.kill()
         signum = None
@@ -380,7 +262,7 @@ class RunnerProxy:
         if not self.alive:
             self.start()
             self.restarts += 1
-        packer = wire.Packer(on_object=_pack_handle)
+        packer = wire.Packer(on_object=pack_handle)
         packed = {k: packer.pack(v) if k in ("args",) else v for k, v in header.items()}
         if "kwargs" in header:
             packed["kwargs"] = packer.pack(header["kwargs"])["__dict__"]
@@ -395,13 +277,13 @@ class RunnerProxy:
             raise StudentError(str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:2000],
                                str(error.get("traceback", ""))[:4000])
         try:
-            return wire.unpack(reply.get("result"), arrays, _unpack_handle)
+            return wire.unpack(reply.get("result"), arrays, unpack_handle)
         except wire.WireError as err:
             self.kill()
             raise RunnerCrashed(f"the runner sent a malformed reply: {err}") from None
 
     def _take_notes(self, notes: Any) -> None:
-        for text in _strings(notes, MAX_NOTES, 200):
+        for text in short_strings(notes, MAX_NOTES, 200):
             if text not in self.notes and len(self.notes) < MAX_NOTES:
                 self.notes.append(text)
 

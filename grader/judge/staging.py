@@ -21,7 +21,8 @@ import grader.runner
 import minigrad
 from grader.exercises import EXERCISES, REFERENCE_KERNELS_FOR
 
-RUNNER_FILES = {"worker.py": "_grader_worker.py", "wire.py": "_grader_wire.py", "harness.py": "_grader_harness.py"}
+RUNNER_FILES = {"worker.py": "_grader_worker.py", "wire.py": "_grader_wire.py", "harness.py": "_grader_harness.py",
+                "audit.py": "_grader_audit.py"}
 
 
 def _read_only(path: Path) -> None:
