@@ -138,6 +138,7 @@ def grade(args: argparse.Namespace) -> int:
             todo.append(sub)
         problems = _grade_batch(book, todo, args, digest, version, mode)
         csv_path = book.write_csv()  # from the database: whatever a killed run left, it is rebuilt here
+        canvas_path = book.write_canvas_csv()  # the LMS import (grader.lms), from the database too
         try:
             integrity = integrity_reports(args.out, subs.values())
         except Exception as err:  # an optional report: its failure is told, the grades stand
@@ -150,7 +151,8 @@ def grade(args: argparse.Namespace) -> int:
         print(line)
     if integrity:
         print(integrity)
-    print(f"wrote {csv_path}, {args.out / 'results'}/, {args.out / 'feedback'}/ and {args.out / 'gradebook.sqlite'}")
+    print(f"wrote {csv_path}, {canvas_path}, {args.out / 'results'}/, {args.out / 'feedback'}/ and "
+          f"{args.out / 'gradebook.sqlite'}")
     try:
         from grader.report_html import write_report
 

@@ -1,5 +1,6 @@
 """``grader``: ``check`` (students: the public tests), ``grade`` (instructors: a batch), ``pack`` (a submission
-zip), ``selftest`` (the suites against the reference, the stubs and built-in mutants).
+zip), ``selftest`` (the suites against the reference, the stubs and built-in mutants), ``export`` (a Gradescope
+autograder zip, or GitHub Classroom's workflow and autograding.json).
 
 Exit status: 0 done (``check``: every public test passed), 1 otherwise, 2 misuse (one line on stderr),
 130 on Ctrl-C (143 on SIGTERM), with one line on stderr. The batch logic lives in ``grader.batch``.
@@ -30,7 +31,7 @@ from grader.packing import pack as pack_zip
 from grader.report_text import check_summary, check_table
 from grader.results import TestResult, by_exercise
 
-__all__ = ["Misuse", "build_parser", "check", "grade", "main", "pack"]
+__all__ = ["Misuse", "build_parser", "check", "export", "grade", "main", "pack"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,7 +55,7 @@ def _positive(kind: type) -> Callable[[str], float]:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grader", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{check,grade,pack,selftest}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,grade,pack,selftest,export,release}")
 
     check = commands.add_parser("check", help="run the public tests on your exercises/")
     check.add_argument("exercises", nargs="*", metavar="EXERCISE", help=f"some of: {', '.join(EXERCISES)}")
@@ -81,31 +82,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("selftest", add_help=False,
                         help="check the suites: reference 100, stubs 0, every built-in mutant killed")
+    commands.add_parser("release", add_help=False, help="build the student handout (grader release --help)")
 
     pack = commands.add_parser("pack", help="zip your exercise files into submission.zip, with a manifest")
     pack.add_argument("--dir", type=Path, help="the exercises folder (default: the kit's exercises/)")
     pack.add_argument("--out", type=Path, default=Path("submission.zip"))
+
+    export = commands.add_parser("export", help="autograding for Gradescope or GitHub Classroom")
+    targets = export.add_subparsers(dest="target", metavar="{gradescope,github-classroom}")
+    gradescope = targets.add_parser("gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder, kit)")
+    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="ZIP")
+    gradescope.add_argument("--suite", choices=("hidden", "public"), default="hidden",
+                            help="hidden (default: public + hidden tests) or public")
+    gradescope.add_argument("--test-timeout", type=_positive(float), default=30.0, metavar="S")
+    gradescope.add_argument("--total-timeout", type=_positive(float), default=900.0, metavar="S")
+    classroom = targets.add_parser("github-classroom", help="a workflow and autograding.json (public points)")
+    classroom.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                           help="the repository root to write .github/ into (default: .)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    instructor_only = {"selftest": "grader.selftest", "release": "grader.release", "export": "grader.export"}
+    if argv[:1] and argv[0] in instructor_only and importlib.util.find_spec(instructor_only[argv[0]]) is None:
+        print(f"grader {argv[0]}: only in the instructor's kit (this is a student handout)", file=sys.stderr)
+        return 2
     if argv[:1] == ["selftest"]:  # its own parser: --suite, --jobs, --only, --list, --json, --check-leaks
         from grader.selftest import main as selftest_main
 
         with _stop_signals():
             return selftest_main(argv[1:])
+    if argv[:1] == ["release"]:  # its own parser too (grader.release)
+        from grader.release import main as release_main
+
+        return release_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("choose a command: check, grade, pack or selftest (grader --help)")
+        parser.error("choose a command: check, grade, pack, selftest, export or release (grader --help)")
     try:
         with _stop_signals():
             if args.command == "check":
                 return check(args)
             if args.command == "grade":
                 return grade(args)
+            if args.command == "export":
+                return export(args)
             return pack(args)
     except Misuse as err:
         parser.exit(2, f"grader {args.command}: {err}\n")
@@ -217,4 +241,35 @@ def pack(args: argparse.Namespace) -> int:
     todo = [name for name in packed if "raise NotImplementedError" in (folder / name).read_text("utf-8", "replace")]
     if todo:
         print(f"note: {', '.join(todo)} still raise NotImplementedError somewhere")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """``grader export gradescope`` (the autograder zip) or ``grader export github-classroom``."""
+    if args.target is None:
+        raise Misuse("choose a target: gradescope or github-classroom")
+    if args.out.is_dir() if args.target == "gradescope" else args.out.is_file():
+        raise Misuse(f"--out {args.out} is a {'directory; name the zip file' if args.out.is_dir() else 'file'}")
+    if args.target == "gradescope":
+        from grader.export.gradescope import build
+
+        try:
+            names = build(args.out, args.suite, test_timeout=args.test_timeout, total_timeout=args.total_timeout)
+        except OSError as err:
+            raise Misuse(f"cannot write --out {args.out}: {err.strerror or err}") from None
+        print(f"wrote {args.out}: setup.sh, run_autograder and the kit ({len(names) - 2} files), "
+              f"--suite {args.suite}; upload it as the Gradescope autograder")
+        return 0
+    from grader.export.github_classroom import ExportError
+    from grader.export.github_classroom import export as classroom_export
+
+    try:
+        files, points = classroom_export(args.out)
+    except ExportError as err:
+        print(f"grader export: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        raise Misuse(f"cannot write under --out {args.out}: {err.strerror or err}") from None
+    shares = ", ".join(f"{name} {value:g}" for name, value in points.items())
+    print(f"wrote {', '.join(map(str, files))}: one test per exercise ({shares}; {sum(points.values()):g} points)")
     return 0

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
-from grader.exercises import EXERCISES
+from grader.exercises import EXERCISES, WEIGHTS
 from grader.report_text import feedback_markdown, num, summary_text
 from grader.results import TestResult, gradescope_results
 
@@ -249,4 +249,29 @@ class Gradebook:
     def write_csv(self) -> Path:
         path = self.out / CSV_NAME
         atomic_write_text(path, self.csv_text())
+        return path
+
+    def canvas_csv_text(self) -> str:
+        """grades_canvas.csv (``grader.lms``): Canvas' gradebook import columns, from the database."""
+        from grader.lms import canvas_csv
+
+        points: dict[str, dict[str, float]] = {}
+        for student, exercise, value in self.db.execute(
+                "SELECT student, exercise, SUM(points) FROM tests GROUP BY student, exercise"):
+            points.setdefault(student, {})[exercise] = value
+        rows = [(student, score, points.get(student, {})) for student, score in
+                self.db.execute("SELECT student, score FROM submissions ORDER BY student")]
+        maxima = dict(WEIGHTS)  # the suite's own maxima where any test ran (--suite public: its points)
+        for exercise, value in self.db.execute("SELECT exercise, MAX(total) FROM (SELECT student, exercise, "
+                                               "SUM(max_points) AS total FROM tests GROUP BY student, exercise) "
+                                               "GROUP BY exercise"):
+            maxima[exercise] = value
+        graded = self.db.execute("SELECT MAX(max_score) FROM submissions WHERE status = 'graded'").fetchone()[0]
+        return canvas_csv(rows, max_total=graded if graded is not None else sum(WEIGHTS.values()), max_points=maxima)
+
+    def write_canvas_csv(self) -> Path:
+        from grader.lms import CANVAS_NAME
+
+        path = self.out / CANVAS_NAME
+        atomic_write_text(path, self.canvas_csv_text())
         return path

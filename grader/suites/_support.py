@@ -1,6 +1,7 @@
 """What the suites share: calling the submission, expecting its errors, and the residual-block reference.
 
-Judge side only (trusted): this module imports ``solutions`` and never reaches the runner.
+Judge side only (trusted): this module computes expected values from ``solutions`` (through
+``grader.reference``, which replays recorded values in a handout) and never reaches the runner.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from grader.judge.compare import (
     with_article,
 )
 from grader.judge.proxy import StudentError
+from grader.reference import recorded
 
 __all__ = [
     "backward_triple", "check_each", "expect_error", "forward_pair", "matches", "random_residual_state",
@@ -76,13 +78,13 @@ def random_residual_state(rng: np.random.Generator, in_channels: int, out_channe
                           stride: int) -> dict[str, np.ndarray]:
     """Weights and running statistics for a block, drawn from ``rng``, keyed like its state_dict."""
     state = {}
-    for key, value in _reference_block(in_channels, out_channels, stride).state_dict().items():
-        shape = value.shape
+    for key, shape in reference_residual_structure(in_channels, out_channels, stride)["shapes"].items():
+        shape = tuple(shape)
         if key.endswith("running_var"):
             array = rng.uniform(0.5, 1.5, shape)
         elif key.endswith("running_mean") or key.endswith(".bias"):
             array = 0.2 * rng.standard_normal(shape)
-        elif value.ndim == 1:  # batch-norm γ
+        elif len(shape) == 1:  # batch-norm γ
             array = rng.uniform(0.5, 1.5, shape)
         else:  # convolution weights, He-scaled
             array = rng.standard_normal(shape) * np.sqrt(2.0 / np.prod(shape[1:]))
@@ -90,6 +92,7 @@ def random_residual_state(rng: np.random.Generator, in_channels: int, out_channe
     return state
 
 
+@recorded("residual.structure")
 def reference_residual_structure(in_channels: int, out_channels: int, stride: int) -> dict[str, Any]:
     """The reference block's state_dict keys, their shapes and its parameter count."""
     block = _reference_block(in_channels, out_channels, stride)
@@ -98,6 +101,7 @@ def reference_residual_structure(in_channels: int, out_channels: int, stride: in
             "num_params": int(block.num_parameters())}
 
 
+@recorded("residual.block")
 def reference_residual(in_channels: int, out_channels: int, stride: int, state: dict[str, np.ndarray],
                        x: np.ndarray, dout: np.ndarray | None, training: bool) -> dict[str, Any]:
     """What the reference block computes with these weights: out, dx, grads and state_after."""

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from grader.judge.compare import assert_array_matches, assert_value_equals
+from grader.reference import reference
 from grader.suites._support import backward_triple, expect_error, forward_pair
-from solutions.conv import conv1d_forward as ref_conv1d_forward
-from solutions.conv import conv2d_backward as ref_conv2d_backward
-from solutions.conv import conv2d_forward as ref_conv2d_forward
+
+ref = reference("conv")
 
 pytestmark = pytest.mark.exercise("conv")
 
@@ -37,7 +37,7 @@ def test_conv_output_size_of_the_7x7_input_with_a_3x3_filter(student):
 def test_box_blur_of_the_5x5_image(student):
     """conv2d_forward: the 3×3 box blur (all weights 1/9) of the lecture's 5×5 image."""
     out, _ = forward_pair(student.conv2d_forward, IMAGE_5X5, BOX_3X3)
-    assert_array_matches("out", out, ref_conv2d_forward(IMAGE_5X5, BOX_3X3)[0], source="conv2d_forward",
+    assert_array_matches("out", out, ref.conv2d_forward(IMAGE_5X5, BOX_3X3)[0], source="conv2d_forward",
                          reveal=True, hint="out[0, 0, 0, 0] is the mean of the top-left 3×3 window, 1.67")
 
 
@@ -53,17 +53,17 @@ def test_conv2d_forward_with_padding_1_and_a_bias(student, rng):
     """conv2d_forward: x (2, 3, 5, 5), w (4, 3, 3, 3), bias, padding 1."""
     x, w, b = small_case(rng)
     out, _ = forward_pair(student.conv2d_forward, x, w, b, padding=1)
-    assert_array_matches("out", out, ref_conv2d_forward(x, w, b, padding=1)[0], source="conv2d_forward",
+    assert_array_matches("out", out, ref.conv2d_forward(x, w, b, padding=1)[0], source="conv2d_forward",
                          reveal=True, hint="pad x with one ring of zeros, then add b[o] to every output of filter o")
 
 
 def backward_case(student, rng):
     x, w, b = small_case(rng)
     _, cache = forward_pair(student.conv2d_forward, x, w, b, padding=1)
-    ref_out, ref_cache = ref_conv2d_forward(x, w, b, padding=1)
+    ref_out, ref_cache = ref.conv2d_forward(x, w, b, padding=1)
     dout = rng.standard_normal(ref_out.shape)
     got = backward_triple(student.conv2d_backward, dout, cache)
-    return got, ref_conv2d_backward(dout, ref_cache)
+    return got, ref.conv2d_backward(dout, ref_cache)
 
 
 @pytest.mark.points(0.75)
@@ -95,5 +95,5 @@ def test_conv1d_forward_of_a_signal(student, rng):
     """conv1d_forward: x (2, 2, 9), w (3, 2, 3), bias, padding 1."""
     x, w, b = rng.standard_normal((2, 2, 9)), rng.standard_normal((3, 2, 3)), rng.standard_normal(3)
     out, _ = forward_pair(student.conv1d_forward, x, w, b, padding=1)
-    assert_array_matches("out", out, ref_conv1d_forward(x, w, b, padding=1)[0], source="conv1d_forward",
+    assert_array_matches("out", out, ref.conv1d_forward(x, w, b, padding=1)[0], source="conv1d_forward",
                          reveal=True, hint="call conv2d_forward on x[:, :, None, :] and w[:, :, None, :]")

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from grader.judge.compare import assert_array_matches
+from grader.reference import reference
 from grader.suites._support import forward_pair
-from solutions.relu import relu_backward as ref_relu_backward
-from solutions.relu import relu_forward as ref_relu_forward
+
+ref = reference("relu")
 
 pytestmark = pytest.mark.exercise("relu")
 
@@ -19,7 +20,7 @@ SMALL = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
 def test_relu_forward_of_a_small_row(student):
     """relu_forward of [-2, -0.5, 0, 0.5, 3] is [0, 0, 0, 0.5, 3]."""
     out, _ = forward_pair(student.relu_forward, SMALL)
-    assert_array_matches("out", out, ref_relu_forward(SMALL)[0], source="relu_forward", reveal=True,
+    assert_array_matches("out", out, ref.relu_forward(SMALL)[0], source="relu_forward", reveal=True,
                          hint="out = max(0, x) elementwise")
 
 
@@ -29,7 +30,7 @@ def test_relu_backward_of_a_small_row(student):
     dout = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
     _, cache = forward_pair(student.relu_forward, SMALL)
     dx = student.relu_backward(dout, cache)
-    assert_array_matches("dx", dx, ref_relu_backward(dout, ref_relu_forward(SMALL)[1]), source="relu_backward",
+    assert_array_matches("dx", dx, ref.relu_backward(dout, ref.relu_forward(SMALL)[1]), source="relu_backward",
                          reveal=True, hint="dx = dout where x > 0, else 0")
 
 
@@ -38,7 +39,7 @@ def test_relu_forward_of_a_random_batch(student, rng):
     """relu_forward on a random (2, 3, 4, 4) float64 batch."""
     x = rng.standard_normal((2, 3, 4, 4))
     out, _ = forward_pair(student.relu_forward, x)
-    assert_array_matches("out", out, ref_relu_forward(x)[0], source="relu_forward", reveal=True)
+    assert_array_matches("out", out, ref.relu_forward(x)[0], source="relu_forward", reveal=True)
 
 
 @pytest.mark.points(0.5)
@@ -47,5 +48,5 @@ def test_relu_backward_of_a_random_batch(student, rng):
     x, dout = rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((2, 3, 4, 4))
     _, cache = forward_pair(student.relu_forward, x)
     dx = student.relu_backward(dout, cache)
-    assert_array_matches("dx", dx, ref_relu_backward(dout, ref_relu_forward(x)[1]), source="relu_backward",
+    assert_array_matches("dx", dx, ref.relu_backward(dout, ref.relu_forward(x)[1]), source="relu_backward",
                          reveal=True)
