@@ -86,10 +86,10 @@ def check_student_id(student: str) -> str:
     return student
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, errors: str = "strict") -> None:
     """Write ``text`` to ``path`` so a reader sees the old file or the new one, never half of one."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent,  # noqa: SIM115
-                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", errors=errors, newline="",  # noqa: SIM115
+                                         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
         with handle:
             handle.write(text)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader import cli
+from grader.exercises import EXERCISE_FILES
 from grader.mutants import write_submission
+
+KIT = Path(__file__).resolve().parent.parent
 
 
 def reference_submission(target: Path) -> Path:
@@ -14,3 +18,21 @@ def reference_submission(target: Path) -> Path:
     copy carries its helpers inside each module instead of importing ``._checks``.
     """
     return write_submission(Path(target))
+
+
+def stub_copy(dest: Path) -> Path:
+    """The handout's stubs as a submission (every test: "not implemented yet")."""
+    dest.mkdir(parents=True)
+    for name in EXERCISE_FILES:
+        (dest / name).write_bytes((KIT / "exercises" / name).read_bytes())
+    return dest
+
+
+def run_cli(argv: list, capsys: object) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``grader argv`` run in this process."""
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err

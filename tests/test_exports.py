@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from kit_copies import reference_submission
+from kit_copies import reference_submission, run_cli, stub_copy
 
 from grader import cli
 from grader.exercises import EXERCISE_FILES, EXERCISES, TITLES, WEIGHTS
@@ -29,20 +29,8 @@ KIT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((KIT / "grader" / "schema" / "gradescope_results.schema.json").read_text())
 
 
-def run_cli(argv, capsys):
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
-def stub_copy(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for name in EXERCISE_FILES:
-        (dest / name).write_bytes((KIT / "exercises" / name).read_bytes())
-    return dest
 
 
 # ----- Gradescope -----

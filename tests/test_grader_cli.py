@@ -14,30 +14,16 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from kit_copies import reference_submission
+from kit_copies import reference_submission, run_cli, stub_copy
 
-from grader import cli
 from grader.exercises import EXERCISE_FILES, EXERCISES
 from grader.submission import load_submission
 
 KIT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(argv, capsys):
-    """(exit status, stdout, stderr) of ``grader argv`` run in this process."""
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
-def stub_copy(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for name in EXERCISE_FILES:
-        (dest / name).write_bytes((KIT / "exercises" / name).read_bytes())
-    return dest
 
 
 def misuse_cases(tmp: Path) -> list[tuple[list, str]]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.exercises import EXERCISE_FILES
+from grader.gradebook import atomic_write_text
 from grader.integrity.similarity import COMMON_FRACTION, COMMON_MIN, K, W, similar_pairs
 from grader.integrity.static import DEFAULT_FORBIDDEN, KINDS, Flag, flag_source
 
@@ -79,8 +78,9 @@ def write_reports(out_dir: Path, submissions: Sources, base: Mapping[str, str | 
                        "pairs": [pair.to_dict() for pair in pairs]},
         "students": students,
     }
-    _atomic_write(out_dir / JSON_NAME, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    _atomic_write(out_dir / MD_NAME, markdown(payload))
+    atomic_write_text(out_dir / JSON_NAME, json.dumps(payload, indent=2, ensure_ascii=False) + "\n",
+                      errors="backslashreplace")
+    atomic_write_text(out_dir / MD_NAME, markdown(payload), errors="backslashreplace")
     return payload
 
 
@@ -163,16 +163,3 @@ def _cell(text: object, limit: int = 200) -> str:
     return "".join("\\" + char if char in _MARKUP else char for char in flat)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` so that a reader sees the old file or the new one, never half of one."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", errors="backslashreplace", newline="",  # noqa: SIM115
-                                         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
