@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 
@@ -107,3 +109,24 @@ def assert_forward(out: mg.Tensor, expected: Any, dtype: Any = None, rtol: float
     if dtype is not None:
         assert out.dtype == np.dtype(dtype), f"dtype {out.dtype} != expected {np.dtype(dtype)}"
     np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=atol)
+
+
+# ----- hypothesis strategies shared by the gradient-check files -----
+
+def values(data: st.DataObject, shape: tuple[int, ...], kind: str = "normal") -> np.ndarray:
+    """Float64 values of ``shape`` from a drawn seed: normal, positive (0.5..2) or nonzero (|v| in 0.5..2)."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    if kind == "normal":
+        return rng.standard_normal(shape)
+    magnitude = rng.uniform(0.5, 2.0, shape)
+    if kind == "positive":
+        return magnitude
+    if kind == "nonzero":
+        return magnitude * rng.choice([-1.0, 1.0], shape)
+    raise ValueError(kind)
+
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+nonscalar_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+two_broadcastable = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3)
+three_broadcastable = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)
