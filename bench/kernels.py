@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.timing import median_seconds, torch_or_none
+from bench.timing import paired_median_seconds, torch_or_none
 from solutions.conv import conv2d_backward, conv2d_forward
 from solutions.pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from solutions.softmax_ce import softmax_cross_entropy_backward, softmax_cross_entropy_forward
@@ -45,7 +45,18 @@ def conv_case(shape: tuple[int, ...], c_out: int, k: int, options: dict[str, Any
     def step() -> None:
         conv2d_backward(dout, conv2d_forward(x, w, b, **options)[1])
 
-    ours = median_seconds(step, repeats=5)
+    torch = torch_or_none()
+    torch_step = None
+    if torch is not None:
+        tx = torch.tensor(x, requires_grad=True)
+        tw = torch.tensor(w, requires_grad=True)
+        tb = torch.tensor(b, requires_grad=True)
+        tdout = torch.tensor(dout)
+
+        def torch_step() -> None:
+            torch.nn.functional.conv2d(tx, tw, tb, **options).backward(tdout)
+
+    ours, theirs = paired_median_seconds(step, torch_step, repeats=7)
     del cache
     macs = _conv_macs(out.shape, shape[1], k)
     im2col_bytes = macs // c_out * 4  # (C_in·K·K) × (N·H'·W') float32 values
@@ -57,17 +68,7 @@ def conv_case(shape: tuple[int, ...], c_out: int, k: int, options: dict[str, Any
     result = {"minigrad_ms": ours * 1e3, "gemm_gflops": 3 * 2 * macs / ours / 1e9,
               "peak_extra_mb": peak / 1e6, "im2col_mb": im2col_bytes / 1e6,
               "peak_over_im2col": peak / im2col_bytes}
-    torch = torch_or_none()
-    if torch is not None:
-        tx = torch.tensor(x, requires_grad=True)
-        tw = torch.tensor(w, requires_grad=True)
-        tb = torch.tensor(b, requires_grad=True)
-        tdout = torch.tensor(dout)
-
-        def torch_step() -> None:
-            torch.nn.functional.conv2d(tx, tw, tb, **options).backward(tdout)
-
-        theirs = median_seconds(torch_step, repeats=5)
+    if theirs is not None:
         result.update(torch_ms=theirs * 1e3, ratio_to_torch=ours / theirs)
     return result
 
@@ -87,13 +88,19 @@ def pooling_cases() -> dict[str, dict[str, Any]]:
         def step(fwd: Any = fwd, bwd: Any = bwd, dout: Any = dout) -> None:
             bwd(dout, fwd(x, 2)[1])
 
-        entry = {"minigrad_ms": median_seconds(step) * 1e3}
+        torch_step = None
         if torch is not None:
             tx = torch.tensor(x, requires_grad=True)
             tdout = torch.tensor(dout)
             fn = getattr(torch.nn.functional, torch_name)
-            entry["torch_ms"] = median_seconds(lambda fn=fn, tdout=tdout, tx=tx: fn(tx, 2).backward(tdout)) * 1e3
-            entry["ratio_to_torch"] = entry["minigrad_ms"] / entry["torch_ms"]
+
+            def torch_step(fn: Any = fn, tx: Any = tx, tdout: Any = tdout) -> None:
+                fn(tx, 2).backward(tdout)
+
+        ours, theirs = paired_median_seconds(step, torch_step)
+        entry = {"minigrad_ms": ours * 1e3}
+        if theirs is not None:
+            entry.update(torch_ms=theirs * 1e3, ratio_to_torch=ours / theirs)
         results[name] = entry
     return results
 
@@ -103,14 +110,20 @@ def softmax_ce_case() -> dict[str, Any]:
     logits = rng.standard_normal((512, 10), dtype=np.float32)
     labels = rng.integers(0, 10, 512)
     one = np.float32(1.0)
-    entry = {"minigrad_ms": median_seconds(
-        lambda: softmax_cross_entropy_backward(one, softmax_cross_entropy_forward(logits, labels)[1])) * 1e3}
     torch = torch_or_none()
+    torch_step = None
     if torch is not None:
         tl = torch.tensor(logits, requires_grad=True)
         ty = torch.tensor(labels)
-        entry["torch_ms"] = median_seconds(lambda: torch.nn.functional.cross_entropy(tl, ty).backward()) * 1e3
-        entry["ratio_to_torch"] = entry["minigrad_ms"] / entry["torch_ms"]
+
+        def torch_step() -> None:
+            torch.nn.functional.cross_entropy(tl, ty).backward()
+
+    ours, theirs = paired_median_seconds(
+        lambda: softmax_cross_entropy_backward(one, softmax_cross_entropy_forward(logits, labels)[1]), torch_step)
+    entry = {"minigrad_ms": ours * 1e3}
+    if theirs is not None:
+        entry.update(torch_ms=theirs * 1e3, ratio_to_torch=ours / theirs)
     return entry
 
 

@@ -23,6 +23,25 @@ def median_seconds(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1, bud
     return statistics.median(times)
 
 
+def paired_median_seconds(ours: Callable[[], Any], theirs: Callable[[], Any] | None, repeats: int = 7,
+                          budget: float = 30.0) -> tuple[float, float | None]:
+    """Medians of ``ours()`` and ``theirs()`` timed in alternation, so that a slower spell of a shared
+    machine lands on both sides of a ratio instead of one. ``theirs`` None: only ours is timed."""
+    if theirs is None:
+        return median_seconds(ours, repeats), None
+    ours(), theirs()
+    times: tuple[list[float], list[float]] = ([], [])
+    deadline = time.perf_counter() + budget
+    for _ in range(repeats):
+        for fn, bucket in zip((ours, theirs), times):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+        if time.perf_counter() > deadline:
+            break
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def torch_or_none() -> Any:
     """PyTorch when installed (an optional comparison, never a dependency)."""
     try:

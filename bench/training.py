@@ -7,17 +7,18 @@ ratio compares the engines, not the networks.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import minigrad
-from bench.timing import median_seconds, torch_or_none
+from bench.timing import paired_median_seconds, torch_or_none
 from minigrad import nn, optim
 from minigrad.models import get_model
 
 BATCH = 64
 
 
-def _minigrad_step(name: str) -> float:
+def _minigrad_step(name: str) -> Callable[[], None]:
     minigrad.use_kernels("solutions")
     minigrad.manual_seed(0)
     model = get_model(name)
@@ -31,7 +32,7 @@ def _minigrad_step(name: str) -> float:
         loss_fn(model(x), y).backward()
         opt.step()
 
-    return median_seconds(step, repeats=10)
+    return step
 
 
 def _torch_model(torch: Any, name: str) -> Any:
@@ -44,7 +45,7 @@ def _torch_model(torch: Any, name: str) -> Any:
                         t.ReLU(), t.MaxPool2d(2), t.Flatten(), t.Linear(3136, 256), t.ReLU(), t.Linear(256, 10))
 
 
-def _torch_step(torch: Any, name: str) -> float:
+def _torch_step(torch: Any, name: str) -> Callable[[], None]:
     torch.manual_seed(0)
     model = _torch_model(torch, name)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -56,7 +57,7 @@ def _torch_step(torch: Any, name: str) -> float:
         torch.nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
 
-    return median_seconds(step, repeats=10)
+    return step
 
 
 def epoch_seconds(name: str = "lenet5") -> float | None:
@@ -85,10 +86,11 @@ def run(epoch: bool = True) -> dict[str, Any]:
         torch.set_num_threads(max(1, len(__import__("os").sched_getaffinity(0))))
     results: dict[str, Any] = {}
     for name in ("lenet5", "convnet"):
-        entry = {"minigrad_ms": _minigrad_step(name) * 1e3}
-        if torch is not None:
-            entry["torch_ms"] = _torch_step(torch, name) * 1e3
-            entry["ratio_to_torch"] = entry["minigrad_ms"] / entry["torch_ms"]
+        ours, theirs = paired_median_seconds(_minigrad_step(name),
+                                             None if torch is None else _torch_step(torch, name), repeats=15)
+        entry = {"minigrad_ms": ours * 1e3}
+        if theirs is not None:
+            entry.update(torch_ms=theirs * 1e3, ratio_to_torch=ours / theirs)
         results[f"train_step_{name}_b{BATCH}"] = entry
     if epoch:
         seconds = epoch_seconds("lenet5")

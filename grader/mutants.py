@@ -95,24 +95,25 @@ def check_mutants(mutants: list[Mutant] | tuple[Mutant, ...]) -> None:
 
 
 _M = Mutant
-RELU_OUT = "return xp.where(positive, x, xp.zeros((), dtype=x.dtype)), positive"
+RELU_OUT = "return xp.maximum(x, xp.zeros((), dtype=x.dtype)), positive"
 CE_RETURN = "return dlogits * (dloss / n)"
 FINAL_RELU = "return F.relu(residual + skip)"
-ADD_WINDOWS_CALL = "add_windows(dx_pad, dwin, s, d)"
+COL2IM_TARGET = "add_windows(dx_pad[:, row * s[0]:].transpose(3, 0, 1, 2), dwin, "
+ADD_WINDOWS_CALL = COL2IM_TARGET + "s, d)"
 
 MUTANTS: tuple[Mutant, ...] = (
     # ----- conv -----
     _M("conv_dw_transposed_kernel", "conv", "dw reshaped as (.., KW, KH) and transposed: the kernel's axes swap",
-       "conv", ".reshape(w.shape)\n", ".reshape(c_out, c_g, kw, kh).transpose(0, 1, 3, 2)\n"),
+       "conv", "cols.transpose(0, 2, 1)).reshape(w.shape)",
+       "cols.transpose(0, 2, 1)).reshape(c_out, -1, kw, kh).transpose(0, 1, 3, 2)"),
     _M("conv_backward_forgets_padding", "conv", "dx is the top-left corner of dx_pad, not its padding cut off",
-       "conv", "dx_pad[:, :, top:top + h, left:left + w_in]", "dx_pad[:, :, :h, :w_in]"),
+       "conv", "dx_pad[:, top:top + h, left:left + w_in]", "dx_pad[:, :h, :w_in]"),
     _M("conv_backward_forgets_dilation", "conv", "col2im puts the columns back without dilation",
-       "conv", ADD_WINDOWS_CALL, "add_windows(dx_pad, dwin, s, (1, 1))"),
+       "conv", ADD_WINDOWS_CALL, COL2IM_TARGET + "s, (1, 1))"),
     _M("conv_forward_forgets_dilation", "conv", "im2col takes undilated windows (the output size is still right)",
-       "conv", "window_view(x_pad, (kh, kw), s, d, (h_out, w_out))", "window_view(x_pad, (kh, kw), s, (1, 1), "
-       "(h_out, w_out))"),
+       "conv", "(kh, kw), s, d, (h_out, w_out))", "(kh, kw), s, (1, 1), (h_out, w_out))"),
     _M("conv_backward_wrong_stride", "conv", "col2im puts the columns back at stride 1",
-       "conv", ADD_WINDOWS_CALL, "add_windows(dx_pad, dwin, (1, 1), d)"),
+       "conv", ADD_WINDOWS_CALL, COL2IM_TARGET + "(1, 1), d)"),
     _M("conv_drops_db", "conv", "the bias gradient is never computed (db is None)",
        "conv", "db = dout.sum(axis=(0, 2, 3)) if has_bias else None", "db = None"),
     _M("conv_db_wrong_axes", "conv", "db sums over channels and space instead of batch and space",
@@ -127,15 +128,15 @@ MUTANTS: tuple[Mutant, ...] = (
        "conv", "xp.matmul(w.reshape(groups, c_out // groups, c_g * kh * kw), cols)",
        "xp.matmul(w.reshape(groups, c_out // groups, c_g * kh * kw).astype(float), cols)"),
     _M("conv_backward_float64", "conv", "dx_pad is allocated with zeros' default dtype float64",
-       "conv", "w_in + left + right), dtype=dout.dtype)", "w_in + left + right))"),
+       "conv", "w_in + left + right, n), dtype=dout.dtype)", "w_in + left + right, n))"),
     # ----- pooling -----
     _M("pool_overlap_assigns", "pooling", "col2im assigns (=) instead of adding (+=): overlapping windows lose "
        "gradient", "pooling", "dx_pad[:, :, rows, cols] += dwin", "dx_pad[:, :, rows, cols] = dwin"),
     _M("pool_ties_double_counted", "pooling", "every input equal to the window's max gets the gradient",
-       "pooling", ("cache._replace(saved=first_max)", "winner = first_max[:, :, None] == offsets"),
-       ("cache._replace(saved=flat == out[:, :, None])", "winner = first_max")),
+       "pooling", "winner = (entry == out) & ~taken", "winner = entry == out"),
     _M("pool_ties_to_last_max", "pooling", "a tie's gradient goes to the last max (>= instead of >)",
-       "pooling", "first_max = flat.argmax(axis=2)", "first_max = kh * kw - 1 - flat[:, :, ::-1].argmax(axis=2)"),
+       "pooling", ("    for entry in slices:\n        winner", "xp.stack(first_max)"),
+       ("    for entry in slices[::-1]:\n        winner", "xp.stack(first_max[::-1])")),
     _M("pool_avg_ignores_padding", "pooling", "average pooling divides by the number of real inputs, not KH·KW",
        "pooling", "divisor = cache.kernel[0] * cache.kernel[1] if mean else None",
        "divisor = _windows(array_module(x).ones_like(x), kernel_size, stride, padding, fill=0.0)[0]"
@@ -150,7 +151,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _M("relu_gradient_one_at_zero", "relu", "the gradient is 1 at x == 0 (x >= 0 instead of x > 0)",
        "relu", "positive = x > 0", "positive = x >= 0"),
     _M("relu_gradient_from_dout_sign", "relu", "backward masks by the sign of dout instead of the input's",
-       "relu", "xp.where(positive, dout,", "xp.where(dout > 0, dout,"),
+       "relu", "return dout * positive", "return dout * (dout > 0)"),
     _M("relu_modifies_its_input", "relu", "forward zeroes the negatives of x in place and returns x",
        "relu", RELU_OUT, "x[~positive] = 0\n    return x, positive"),
     # ----- softmax_ce -----

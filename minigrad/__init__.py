@@ -8,7 +8,7 @@
             [6., 8.]], dtype=float32)
 """
 
-from . import backend, kernels, ops, random
+from . import allocator, backend, kernels, ops, random
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, get_default_device, set_default_device
 from .creation import (
@@ -82,3 +82,5 @@ from . import data, models, nn, optim, serialization
 from .serialization import load, save
 
 __all__ += ["data", "load", "models", "nn", "optim", "save", "serialization"]
+
+allocator.apply_default()  # reuse freed memory across training steps (see minigrad/allocator.py)

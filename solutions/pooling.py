@@ -11,13 +11,17 @@ Rules (the same as PyTorch's defaults):
 * Max pooling pads with -inf: padding never wins a max.
 * Average pooling pads with zeros and always divides by KH·KW: padded zeros count towards the mean.
 * Ties: when several values share a window's max, the whole gradient goes to the first of them in
-  row-major order within the window. ``argmax`` over the flattened window returns exactly that one.
+  row-major order within the window (what ``argmax`` over the flattened window would pick). A window
+  holding a NaN outputs NaN and passes no gradient back.
 * Overlapping windows add their gradients where they share an input.
 
-How: ``window_view`` re-strides the padded input into (N, C, KH, KW, H_out, W_out) without copying;
-the forward pass reduces over the two window axes. Backward builds each window's gradient, same
-shape, and ``add_windows`` adds it back with one strided slice per window offset (KH·KW steps, each
-vectorised over the whole batch), which also accumulates the overlaps.
+How: ``window_view`` re-strides the padded input into (N, C, KH, KW, H_out, W_out) without copying.
+Both directions then loop over the KH·KW window offsets (4 steps for a 2×2 window), each step one
+vectorised operation on a strided (N, C, H_out, W_out) slice of the whole batch: the forward pass
+folds the slices together (a running max or sum), and ``add_windows`` adds each window's gradient
+back, which also accumulates the overlaps. Reducing over the two window axes in one call would say
+the same thing, but NumPy would walk the tiny window axes innermost, about ten times slower.
+Max pooling keeps, per offset, a boolean "is this the window's first maximum" mask for backward.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ class _PoolCache(NamedTuple):
     stride: tuple[int, int]
     padding: tuple[int, int]
     out_hw: tuple[int, int]
-    saved: Any  # what the backward of each kind needs: argmax indices, a scale, or (windows, output)
+    saved: Any  # what the backward of each kind needs: first-max masks, a scale, or (windows, output)
 
 
 def _windows(x: Any, kernel_size: Any, stride: Any, padding: Any, fill: float) -> tuple[Any, _PoolCache]:
@@ -72,33 +76,43 @@ def _check_dout(dout: Any, cache: _PoolCache) -> None:
     require_array(dout, "dout", shape=(*cache.x_shape[:2], *cache.out_hw))
 
 
+def _offset_slices(windows: Any) -> list[Any]:
+    """The window view's (N, C, H_out, W_out) slices, one per offset (i, j), in row-major order."""
+    kh, kw = windows.shape[2:4]
+    return [windows[:, :, i, j] for i in range(kh) for j in range(kw)]
+
+
 def maxpool2d_forward(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> tuple[Any, Any]:
     """x (N, C, H, W) -> (out (N, C, H_out, W_out), cache): the max of each window (padding is -inf)."""
     windows, cache = _windows(x, kernel_size, stride, padding, fill=float("-inf"))
-    n, c, kh, kw, h_out, w_out = windows.shape
-    flat = windows.reshape(n, c, kh * kw, h_out, w_out)  # window offsets in row-major order
-    first_max = flat.argmax(axis=2)                       # argmax keeps the first of tied maxima
-    out = flat.max(axis=2)
-    return out, cache._replace(saved=first_max)
+    xp = array_module(x)
+    slices = _offset_slices(windows)
+    out = slices[0]
+    for entry in slices[1:]:
+        out = xp.maximum(out, entry)                      # a NaN in a window stays NaN
+    taken = xp.zeros(out.shape, dtype=bool)
+    first_max = []                                        # row-major order: the first tied max wins
+    for entry in slices:
+        winner = (entry == out) & ~taken
+        taken |= winner
+        first_max.append(winner)
+    return out, cache._replace(saved=xp.stack(first_max))  # (KH·KW, N, C, H_out, W_out) bool
 
 
 def maxpool2d_backward(dout: Any, cache: Any) -> Any:
     """dout (N, C, H_out, W_out) -> dx (N, C, H, W): each window's gradient goes to its first maximum."""
     _check_dout(dout, cache)
     first_max = cache.saved
-    xp = array_module(dout)
     kh, kw = cache.kernel
-    offsets = xp.arange(kh * kw).reshape(1, 1, kh * kw, 1, 1)
-    winner = first_max[:, :, None] == offsets              # one-hot over the window offsets
-    dwin = xp.where(winner, dout[:, :, None], xp.zeros((), dtype=dout.dtype))
-    return _scatter(dwin.reshape(*dout.shape[:2], kh, kw, *dout.shape[2:]), cache)
+    dwin = (first_max * dout).reshape(kh, kw, *dout.shape)  # bool · float keeps dout's dtype
+    return _scatter(dwin.transpose(2, 3, 0, 1, 4, 5), cache)
 
 
 def _sum_pool_forward(x: Any, kernel_size: Any, stride: Any, padding: Any, mean: bool) -> tuple[Any, Any]:
     """Σ over each window (zero padding), divided by KH·KW for the mean."""
     windows, cache = _windows(x, kernel_size, stride, padding, fill=0.0)
     divisor = cache.kernel[0] * cache.kernel[1] if mean else None
-    out = windows.sum(axis=(2, 3))
+    out = sum(_offset_slices(windows))
     if divisor is not None:
         out = out / divisor  # a Python int keeps float32 as float32
     return out, cache._replace(saved=divisor)
@@ -136,7 +150,7 @@ def sumpool2d_backward(dout: Any, cache: Any) -> Any:
 def l2pool2d_forward(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> tuple[Any, Any]:
     """x (N, C, H, W) -> (out, cache): y = √(Σ x_uv²) over each window (zero padding)."""
     windows, cache = _windows(x, kernel_size, stride, padding, fill=0.0)
-    out = array_module(x).sqrt((windows * windows).sum(axis=(2, 3)))
+    out = array_module(x).sqrt(sum(entry * entry for entry in _offset_slices(windows)))
     return out, cache._replace(saved=(windows, out))
 
 

@@ -20,6 +20,7 @@ from kit_copies import reference_submission
 from grader import svg
 from grader.exercises import EXERCISE_FILES, EXERCISES
 from grader.gradebook import Gradebook
+from grader.mutants import RELU_OUT
 from grader.report_html import write_report
 
 KIT = Path(__file__).resolve().parent.parent
@@ -95,8 +96,7 @@ def buggy_copy(dest: Path) -> Path:
     reference_submission(dest)
     relu = dest / "relu.py"
     source = relu.read_text()
-    source = source.replace("return xp.where(positive, x, xp.zeros((), dtype=x.dtype)), positive",
-                            "return x.copy(), positive")
+    source = source.replace(RELU_OUT, "return x.copy(), positive")
     source = source.replace("    positive = cache\n", f"    raise ValueError({PAYLOAD!r})\n")
     assert source.count("x.copy()") == 1 and PAYLOAD in source
     relu.write_text(source)
