@@ -56,7 +56,7 @@ def conv_case(shape: tuple[int, ...], c_out: int, k: int, options: dict[str, Any
         def torch_step() -> None:
             torch.nn.functional.conv2d(tx, tw, tb, **options).backward(tdout)
 
-    ours, theirs = paired_median_seconds(step, torch_step, repeats=7)
+    ours, theirs = paired_median_seconds(step, torch_step)
     del cache
     macs = _conv_macs(out.shape, shape[1], k)
     im2col_bytes = macs // c_out * 4  # (C_in·K·K) × (N·H'·W') float32 values

@@ -23,20 +23,28 @@ def median_seconds(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1, bud
     return statistics.median(times)
 
 
-def paired_median_seconds(ours: Callable[[], Any], theirs: Callable[[], Any] | None, repeats: int = 7,
-                          budget: float = 30.0) -> tuple[float, float | None]:
-    """Medians of ``ours()`` and ``theirs()`` timed in alternation, so that a slower spell of a shared
-    machine lands on both sides of a ratio instead of one. ``theirs`` None: only ours is timed."""
+def paired_median_seconds(ours: Callable[[], Any], theirs: Callable[[], Any] | None, repeats: int = 9,
+                          rounds: int = 3, budget: float = 30.0, settle: float = 0.3) -> tuple[float, float | None]:
+    """Medians of ``ours()`` and ``theirs()``, timed in alternating blocks of ``repeats // rounds`` runs.
+
+    Alternating blocks put a slower spell of a shared machine on both sides of a ratio. Each block waits
+    ``settle`` seconds and then makes one untimed run: after its last call, either library's worker
+    threads (OpenBLAS's, PyTorch's OpenMP pool) spin on the cores for a while before they sleep, and on
+    2 cores they would slow the other library down. ``theirs`` None: only ours is timed.
+    """
     if theirs is None:
         return median_seconds(ours, repeats), None
-    ours(), theirs()
+    per_round = max(1, repeats // rounds)
     times: tuple[list[float], list[float]] = ([], [])
     deadline = time.perf_counter() + budget
-    for _ in range(repeats):
+    for _ in range(rounds):
         for fn, bucket in zip((ours, theirs), times):
-            start = time.perf_counter()
+            time.sleep(settle)
             fn()
-            bucket.append(time.perf_counter() - start)
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                bucket.append(time.perf_counter() - start)
         if time.perf_counter() > deadline:
             break
     return statistics.median(times[0]), statistics.median(times[1])
