@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+import warnings
 
 __all__ = ["ENV_VAR", "MMAP_THRESHOLD", "TRIM_THRESHOLD", "is_keeping_freed_memory", "keep_freed_memory"]
 
@@ -61,4 +62,7 @@ def apply_default() -> bool:
     setting = os.environ.get(ENV_VAR, "1").strip().lower()
     if setting in ("0", "false", "no", "off"):
         return False
+    if setting not in ("1", "true", "yes", "on"):
+        warnings.warn(f"{ENV_VAR} must be 1 or 0, got {os.environ[ENV_VAR]!r}; keeping freed memory (the default)",
+                      stacklevel=2)
     return keep_freed_memory()

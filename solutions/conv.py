@@ -34,8 +34,8 @@ How it is computed, and why:
   accumulate correctly for free. dcols is made a block of output rows at a time (``_ROW_BLOCKS``):
   only a quarter of it exists at once, and each block is added back while it is still in the cache.
 * The columns stay in the cache for dW: KH·KW times the input's memory, traded for not rebuilding
-  them. Peak extra memory of forward + backward is about 1.8× the columns at stride 1 (``python -m
-  bench``); at stride 2 the columns shrink by S² but the padded dx and dx do not, so it is 2.1×.
+  them. Peak extra memory of forward + backward stays under twice the columns (``python -m bench``:
+  1.5–1.8× at stride 1; nearly 2× at stride 2, where the columns shrink by S² but dx does not).
 * conv1d is conv2d on (N, C, 1, L): the math is written once.
 """
 
@@ -184,7 +184,8 @@ def conv2d_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
         dcols = xp.matmul(w_t, dout_g[:, :, block])                        # (G, C_g·KH·KW, rows·W'·N)
         dwin = dcols.reshape(c_in, kh, kw, rows, w_out, n).transpose(5, 0, 1, 2, 3, 4)
         add_windows(dx_pad[:, row * s[0]:].transpose(3, 0, 1, 2), dwin, s, d)  # col2im of these rows
-    del dcols, dwin, dout_g  # freed before dx is copied out: that copy is the backward's peak
+        del dcols, dwin  # freed before the next block is made, so only one block exists at a time
+    del dout_g  # freed before dx is copied out of dx_pad: that copy is the backward's peak
     dx = xp.ascontiguousarray(dx_pad[:, top:top + h, left:left + w_in].transpose(3, 0, 1, 2))
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     return dx, dw, db

@@ -87,9 +87,9 @@ def maxpool2d_forward(x: Any, kernel_size: Any, stride: Any = None, padding: Any
     windows, cache = _windows(x, kernel_size, stride, padding, fill=float("-inf"))
     xp = array_module(x)
     slices = _offset_slices(windows)
-    out = slices[0]
+    out = slices[0].copy()                                # our own array, never a view of x
     for entry in slices[1:]:
-        out = xp.maximum(out, entry)                      # a NaN in a window stays NaN
+        xp.maximum(out, entry, out=out)                   # a NaN in a window stays NaN
     taken = xp.zeros(out.shape, dtype=bool)
     first_max = []                                        # row-major order: the first tied max wins
     for entry in slices:

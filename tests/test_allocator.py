@@ -41,6 +41,12 @@ def test_import_applies_it_unless_the_environment_says_no() -> None:
         assert _applied_on_import(off) == "False"
 
 
+def test_an_unknown_setting_warns_and_keeps_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(allocator.ENV_VAR, "banana")
+    with pytest.warns(UserWarning, match="MINIGRAD_KEEP_MEMORY must be 1 or 0, got 'banana'"):
+        assert allocator.apply_default() is GLIBC
+
+
 def test_enable_must_be_a_bool() -> None:
     with pytest.raises(TypeError, match="enable must be True or False, got 'yes'"):
         allocator.keep_freed_memory("yes")  # type: ignore[arg-type]

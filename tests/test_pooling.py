@@ -55,6 +55,7 @@ def test_pooling_matches_loops_forward_and_backward(case, kind):
     assert dx.shape == x.shape and dx.dtype == np.float64
     ref.assert_matches(dx, ref_dx)
     np.testing.assert_array_equal(x, x_copy)
+    assert not np.shares_memory(out, x) and not np.shares_memory(dx, dout)
 
 
 @pytest.mark.parametrize("kind", KINDS)
