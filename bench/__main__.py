@@ -1,7 +1,8 @@
 """Run the benchmarks: ``python -m bench [--only NAME ...] [--json PATH] [--markdown PATH] [--no-epoch]``.
 
 Workloads: sgemm, kernels (conv2d, pooling, softmax-CE vs PyTorch), training (LeNet-5 and convnet steps,
-one LeNet-5 epoch), autograd (overhead per small op), grading (suite and batch throughput).
+one LeNet-5 epoch), autograd (overhead per small op), grading (suite and batch throughput), gpu (the
+training steps through CuPy, when a GPU is there).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import os
 import platform
 import sys
 
-from bench import autograd_overhead, grading, kernels, report, sgemm, training
+from bench import autograd_overhead, gpu, grading, kernels, report, sgemm, training
 from bench.timing import torch_or_none
 
-WORKLOADS = ("sgemm", "kernels", "training", "autograd", "grading")
+WORKLOADS = ("sgemm", "kernels", "training", "autograd", "grading", "gpu")
 
 
 def machine() -> dict[str, object]:
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only or WORKLOADS
     results: dict[str, object] = {"machine": machine()}
     steps = {"sgemm": sgemm.run, "kernels": kernels.run, "training": lambda: training.run(not args.no_epoch),
-             "autograd": autograd_overhead.run, "grading": grading.run}
+             "autograd": autograd_overhead.run, "grading": grading.run, "gpu": gpu.run}
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         results["autograd_overhead" if name == "autograd" else name] = steps[name]()

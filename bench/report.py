@@ -70,4 +70,20 @@ def markdown(results: dict[str, Any]) -> str:
                 lines.append(f"- `--jobs {jobs}`: {_fmt(g[key[0]], 1)} s for the batch, "
                              f"{_fmt(g[f'jobs{jobs}_submissions_per_minute'], 0)} submissions per minute")
         lines.append("")
+    if "gpu" in results:
+        lines += _gpu_section(results["gpu"])
     return "\n".join(lines)
+
+
+def _gpu_section(g: dict[str, Any]) -> list[str]:
+    lines = ["## GPU (CuPy)", ""]
+    if not g.get("available"):
+        return [*lines, f"Not measured: no GPU here ({g.get('reason', 'unknown reason')}).", ""]
+    lines += ["| workload | GPU ms | CPU ms | GPU speed-up | PyTorch CUDA ms | ratio to PyTorch CUDA |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for name, r in g.items():
+        if isinstance(r, dict):
+            lines.append(f"| {name} | {_fmt(r['gpu_ms'])} | {_fmt(r['cpu_ms'], 1)} | "
+                         f"{_fmt(r['speedup_over_cpu'], 1)}× | {_fmt(r.get('torch_cuda_ms'))} | "
+                         f"{_fmt(r.get('ratio_to_torch_cuda'))} |")
+    return [*lines, ""]

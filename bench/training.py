@@ -18,14 +18,15 @@ from minigrad.models import get_model
 BATCH = 64
 
 
-def _minigrad_step(name: str) -> Callable[[], None]:
+def minigrad_step(name: str, device: str = "cpu") -> Callable[[], None]:
+    """One SGD step of ``name`` at batch 64 on ``device``, as a function (the data stays the same)."""
     minigrad.use_kernels("solutions")
     minigrad.manual_seed(0)
-    model = get_model(name)
+    model = get_model(name).to(device)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    x = minigrad.rand(BATCH, 1, 28, 28)
-    y = minigrad.randint(0, 10, BATCH)
+    x = minigrad.rand(BATCH, 1, 28, 28, device=device)
+    y = minigrad.randint(0, 10, BATCH, device=device)
 
     def step() -> None:
         opt.zero_grad()
@@ -45,12 +46,13 @@ def _torch_model(torch: Any, name: str) -> Any:
                         t.ReLU(), t.MaxPool2d(2), t.Flatten(), t.Linear(3136, 256), t.ReLU(), t.Linear(256, 10))
 
 
-def _torch_step(torch: Any, name: str) -> Callable[[], None]:
+def torch_step(torch: Any, name: str, device: str = "cpu") -> Callable[[], None]:
+    """The same step in PyTorch, on ``device`` ("cpu" or "cuda")."""
     torch.manual_seed(0)
-    model = _torch_model(torch, name)
+    model = _torch_model(torch, name).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.rand(BATCH, 1, 28, 28)
-    y = torch.randint(0, 10, (BATCH,))
+    x = torch.rand(BATCH, 1, 28, 28, device=device)
+    y = torch.randint(0, 10, (BATCH,), device=device)
 
     def step() -> None:
         opt.zero_grad()
@@ -86,8 +88,8 @@ def run(epoch: bool = True) -> dict[str, Any]:
         torch.set_num_threads(max(1, len(__import__("os").sched_getaffinity(0))))
     results: dict[str, Any] = {}
     for name in ("lenet5", "convnet"):
-        ours, theirs = paired_median_seconds(_minigrad_step(name),
-                                             None if torch is None else _torch_step(torch, name), repeats=15)
+        ours, theirs = paired_median_seconds(minigrad_step(name),
+                                             None if torch is None else torch_step(torch, name), repeats=15)
         entry = {"minigrad_ms": ours * 1e3}
         if theirs is not None:
             entry.update(torch_ms=theirs * 1e3, ratio_to_torch=ours / theirs)

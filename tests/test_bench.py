@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import __main__ as bench_main
-from bench import report
+from bench import gpu, report
+from minigrad import backend
 
 
 def test_bench_runs_a_cheap_workload_and_writes_json_and_markdown(tmp_path, capsys):
@@ -30,3 +33,22 @@ def test_report_formats_every_section():
     assert "| c | 2.00 | — | — | 50.0 | 50 | 3.0 | 2.0 | 1.50 |" in text
     assert "One Fashion-MNIST epoch of LeNet-5 (60,000 images, batch 64): 9.0 s." in text
     assert "`--jobs 1`: 30.0 s for the batch, 40 submissions per minute" in text
+
+
+def test_gpu_workload_runs_its_steps_on_the_device(cuda):
+    result = gpu.run("cuda", repeats=1)
+    assert result["available"] is True and set(result) == {"available", "device", "train_step_lenet5_b64",
+                                                           "train_step_convnet_b64"}
+    entry = result["train_step_lenet5_b64"]
+    assert entry["gpu_ms"] > 0 and entry["speedup_over_cpu"] == pytest.approx(entry["cpu_ms"] / entry["gpu_ms"])
+    assert "| train_step_lenet5_b64 |" in "\n".join(report._gpu_section(result))
+
+
+def test_gpu_workload_without_a_device_says_why(monkeypatch):
+    def no_cupy(device=None):
+        raise backend.DeviceError("device 'cuda' needs CuPy: pip install cupy-cuda12x")
+
+    monkeypatch.setattr(backend, "array_module", no_cupy)
+    result = gpu.run("cuda")
+    assert result == {"available": False, "reason": "DeviceError: device 'cuda' needs CuPy: pip install cupy-cuda12x"}
+    assert "Not measured: no GPU here (DeviceError: device 'cuda' needs CuPy" in "\n".join(report._gpu_section(result))
