@@ -8,6 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 
+def seconds_of(fn: Callable[[], Any]) -> float:
+    """Wall time of one ``fn()`` call."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def median_seconds(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1, budget: float = 20.0) -> float:
     """Median wall time of ``fn()`` over ``repeats`` runs (fewer if ``budget`` seconds run out)."""
     for _ in range(warmup):
@@ -15,9 +22,7 @@ def median_seconds(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1, bud
     times: list[float] = []
     deadline = time.perf_counter() + budget
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        times.append(seconds_of(fn))
         if time.perf_counter() > deadline:
             break
     return statistics.median(times)
@@ -41,10 +46,7 @@ def paired_median_seconds(ours: Callable[[], Any], theirs: Callable[[], Any] | N
         for fn, bucket in zip((ours, theirs), times):
             time.sleep(settle)
             fn()
-            for _ in range(per_round):
-                start = time.perf_counter()
-                fn()
-                bucket.append(time.perf_counter() - start)
+            bucket.extend(seconds_of(fn) for _ in range(per_round))
         if time.perf_counter() > deadline:
             break
     return statistics.median(times[0]), statistics.median(times[1])
