@@ -73,7 +73,7 @@ def conv2d_forward(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any 
                               "in exercises/conv.py")
 
 
-def conv2d_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
+def conv2d_backward(dout: Any, cache: Any, needs_input_grad: Any = (True, True, True)) -> tuple[Any, Any, Any]:
     """2-D convolution backward: dout (N, C_out, H_out, W_out) -> (dx, dw, db).
 
     dx has x's shape, dw w's shape, db is (C_out,) — or None when the forward pass had no bias.
@@ -84,6 +84,10 @@ def conv2d_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
         dX_col = Wᵀ @ D            then col2im: add each offset's slab back into dx_pad at the very
                                    strided slice it came from (``+=``: overlapping windows add up),
                                    and cut the padding off.
+
+    Optional speed-up: ``needs_input_grad`` (three bools, for x, w, b) says which gradients anyone
+    uses; you may return None for one that is False — a network's first layer needs no dx, since
+    its input is data. Computing all three anyway is correct too.
     """
     xp = get_array_module(dout)  # noqa: F841
     raise NotImplementedError("exercise conv2d_backward: return (dx, dw, db) via two matrix products and "
@@ -102,8 +106,11 @@ def conv1d_forward(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any 
     raise NotImplementedError("exercise conv1d_forward: reuse conv2d_forward with H = 1 in exercises/conv.py")
 
 
-def conv1d_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
-    """dout (N, C_out, L_out) -> (dx (N, C_in, L), dw (C_out, C_in/groups, K), db (C_out,) or None)."""
+def conv1d_backward(dout: Any, cache: Any, needs_input_grad: Any = (True, True, True)) -> tuple[Any, Any, Any]:
+    """dout (N, C_out, L_out) -> (dx (N, C_in, L), dw (C_out, C_in/groups, K), db (C_out,) or None).
+
+    ``needs_input_grad``: as in conv2d_backward (optional; computing everything is correct).
+    """
     xp = get_array_module(dout)  # noqa: F841
     raise NotImplementedError("exercise conv1d_backward: reuse conv2d_backward with H = 1 "
                               "in exercises/conv.py")

@@ -5,6 +5,8 @@ never contain the math themselves: they call kernels by name
 (``conv2d_forward``, ``relu_backward`` ...) from the active *kernel source*, a
 package laid out like ``exercises/`` — one module per exercise, each kernel a
 ``*_forward(...) -> (out, cache)`` / ``*_backward(dout, cache) -> grads`` pair.
+A backward kernel may also take ``needs_input_grad`` (one bool per gradient, as
+``conv2d_backward`` does) and return None for a gradient nobody needs.
 
     minigrad.use_kernels("exercises")   # train on your own code
     minigrad.use_kernels("solutions")   # the reference implementations

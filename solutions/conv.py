@@ -43,7 +43,18 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ._checks import add_windows, array_module, pair, require_array, require_int, single, window_view
+from ._checks import (
+    add_windows,
+    array_module,
+    flags,
+    pair,
+    require_array,
+    require_int,
+    single,
+    to_batch_first,
+    to_batch_last,
+    window_view,
+)
 
 __all__ = ["conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_forward", "conv_output_size"]
 
@@ -128,16 +139,6 @@ def _resolve_geometry(x: Any, w: Any, stride: Any, padding: Any, dilation: Any) 
     return s, d, tuple(pads), tuple(out_hw)
 
 
-def _batch_last(x: Any, pads: tuple[tuple[int, int], tuple[int, int]]) -> Any:
-    """x (N, C, H, W) copied into a zero-padded (C, H_p, W_p, N) array: the kernels' working order."""
-    xp = array_module(x)
-    n, c, h, w = x.shape
-    (top, bottom), (left, right) = pads
-    x_pad = xp.zeros((c, top + h + bottom, left + w + right, n), dtype=x.dtype)
-    x_pad[:, top:top + h, left:left + w, :] = x.transpose(1, 2, 3, 0)
-    return x_pad
-
-
 def conv2d_forward(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                    groups: int = 1) -> tuple[Any, Any]:
     """x (N, C_in, H, W), w (C_out, C_in/groups, KH, KW), b (C_out,) or None -> (out, cache).
@@ -150,12 +151,12 @@ def conv2d_forward(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any 
     xp = array_module(x)
     n = x.shape[0]
     c_out, c_g, kh, kw = w.shape
-    x_pad = _batch_last(x, pads)                                          # (C, H_p, W_p, N)
+    x_pad = to_batch_last(x, pads)                                        # (C, H_p, W_p, N)
     windows = window_view(x_pad.transpose(3, 0, 1, 2), (kh, kw), s, d, (h_out, w_out))  # (N, C, KH, KW, H', W')
     cols = (windows.transpose(1, 2, 3, 4, 5, 0)                           # memory order: batch last
             .reshape(groups, c_g * kh * kw, h_out * w_out * n))           # the one im2col copy
     out = xp.matmul(w.reshape(groups, c_out // groups, c_g * kh * kw), cols)  # (G, O_g, H'·W'·N)
-    out = xp.ascontiguousarray(out.reshape(c_out, h_out, w_out, n).transpose(3, 0, 1, 2))
+    out = to_batch_first(out.reshape(c_out, h_out, w_out, n))
     if b is not None:
         out += b.reshape(1, c_out, 1, 1)  # out is our own fresh array
     return out, _ConvCache(cols, w, b is not None, tuple(x.shape), pads, s, d, groups, (h_out, w_out))
@@ -164,16 +165,24 @@ def conv2d_forward(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any 
 _ROW_BLOCKS = 4  # dcols is built in this many blocks of output rows (memory and cache reuse)
 
 
-def conv2d_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
-    """dout (N, C_out, H_out, W_out) -> (dx, dw, db), shaped like x, w and b; db is None without bias."""
+def conv2d_backward(dout: Any, cache: Any, needs_input_grad: Any = (True, True, True)) -> tuple[Any, Any, Any]:
+    """dout (N, C_out, H_out, W_out) -> (dx, dw, db), shaped like x, w and b; db is None without bias.
+
+    ``needs_input_grad`` (three bools, for x, w and b) skips what nobody asked for, returning None in
+    its place: a network's first layer needs no dx (its input is data), saving a GEMM and the col2im.
+    """
+    need_dx, need_dw, need_db = flags(needs_input_grad, "needs_input_grad", 3)
     cols, w, has_bias, (n, c_in, h, w_in), pads, s, d, groups, (h_out, w_out) = cache
     c_out, _, kh, kw = w.shape
     require_array(dout, "dout", shape=(n, c_out, h_out, w_out))
     if dout.dtype != w.dtype:
         raise TypeError(f"dout has dtype {dout.dtype} but the forward pass ran in {w.dtype}")
     xp = array_module(dout)
-    dout_g = xp.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(groups, c_out // groups, -1)
-    dw = xp.matmul(dout_g, cols.transpose(0, 2, 1)).reshape(w.shape)       # (G, O_g, H'·W'·N) @ colsᵀ
+    dout_g = to_batch_last(dout).reshape(groups, c_out // groups, -1)
+    dw = xp.matmul(dout_g, cols.transpose(0, 2, 1)).reshape(w.shape) if need_dw else None  # D @ colsᵀ
+    db = dout.sum(axis=(0, 2, 3)) if has_bias and need_db else None
+    if not need_dx:
+        return None, dw, db
     w_t = w.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)         # (G, C_g·KH·KW, O_g)
     (top, bottom), (left, right) = pads
     dx_pad = xp.zeros((c_in, h + top + bottom, w_in + left + right, n), dtype=dout.dtype)
@@ -186,8 +195,7 @@ def conv2d_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
         add_windows(dx_pad[:, row * s[0]:].transpose(3, 0, 1, 2), dwin, s, d)  # col2im of these rows
         del dcols, dwin  # freed before the next block is made, so only one block exists at a time
     del dout_g  # freed before dx is copied out of dx_pad: that copy is the backward's peak
-    dx = xp.ascontiguousarray(dx_pad[:, top:top + h, left:left + w_in].transpose(3, 0, 1, 2))
-    db = dout.sum(axis=(0, 2, 3)) if has_bias else None
+    dx = to_batch_first(dx_pad[:, top:top + h, left:left + w_in])
     return dx, dw, db
 
 
@@ -206,8 +214,11 @@ def conv1d_forward(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any 
     return out[:, :, 0, :], cache
 
 
-def conv1d_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
-    """dout (N, C_out, L_out) -> (dx (N, C_in, L), dw (C_out, C_in/groups, K), db (C_out,) or None)."""
+def conv1d_backward(dout: Any, cache: Any, needs_input_grad: Any = (True, True, True)) -> tuple[Any, Any, Any]:
+    """dout (N, C_out, L_out) -> (dx (N, C_in, L), dw (C_out, C_in/groups, K), db (C_out,) or None).
+
+    ``needs_input_grad`` as for conv2d_backward: a gradient nobody needs comes back as None.
+    """
     require_array(dout, "dout", ndim=3)
-    dx, dw, db = conv2d_backward(dout[:, :, None, :], cache)
-    return dx[:, :, 0, :], dw[:, :, 0, :], db
+    dx, dw, db = conv2d_backward(dout[:, :, None, :], cache, needs_input_grad)
+    return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db

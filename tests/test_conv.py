@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ import minigrad
 from minigrad.nn import functional as F
 from minigrad.testing import fake_cuda
 from solutions import conv, pooling, relu, softmax_ce
+from solutions._checks import to_batch_first, to_batch_last
 from solutions.conv import conv1d_backward, conv1d_forward, conv2d_backward, conv2d_forward, conv_output_size
 
 small = st.integers(1, 3)
@@ -211,6 +213,64 @@ def test_conv2d_gradients_match_central_differences(rng, options):
     w = f64(rng.standard_normal((2, 2 // options.get("groups", 1), 3, 2)))
     b = f64(rng.standard_normal(2))
     assert_gradients_match(lambda *t: F.conv2d(*t, **options), [x, w, b])
+
+
+@pytest.mark.parametrize("needs", list(itertools.product([True, False], repeat=3)))
+def test_conv2d_backward_computes_only_the_gradients_asked_for(rng, needs):
+    x, w, b = rng.standard_normal((3, 4, 6, 5)), rng.standard_normal((6, 2, 3, 3)), rng.standard_normal(6)
+    out, cache = conv2d_forward(x, w, b, stride=2, padding="same", groups=2)
+    dout = rng.standard_normal(out.shape)
+    everything = conv2d_backward(dout, cache)
+    asked = conv2d_backward(dout, cache, needs_input_grad=needs)
+    for name, want, got, needed in zip("x w b".split(), everything, asked, needs):
+        if needed:
+            assert got.shape == want.shape and got.dtype == want.dtype, name
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:
+            assert got is None, name
+
+
+def test_conv1d_backward_computes_only_the_gradients_asked_for(rng):
+    x, w = rng.standard_normal((2, 2, 9)), rng.standard_normal((4, 2, 3))
+    out, cache = conv1d_forward(x, w, np.zeros(4), padding=1)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv1d_backward(dout, cache)
+    assert conv1d_backward(dout, cache, (False, True, False))[0::2] == (None, None)
+    np.testing.assert_array_equal(conv1d_backward(dout, cache, (False, True, False))[1], dw)
+    only_dx = conv1d_backward(dout, cache, (True, False, True))
+    assert only_dx[1] is None
+    np.testing.assert_array_equal(only_dx[0], dx)
+    np.testing.assert_array_equal(only_dx[2], db)
+
+
+@pytest.mark.parametrize("needs", [(True, True), "yes", (1, 1, 1), None])
+def test_needs_input_grad_must_be_three_bools(needs):
+    _, cache = conv2d_forward(X4, W4, groups=2)
+    with pytest.raises(TypeError, match="needs_input_grad must be 3 bools") as info:
+        conv2d_backward(np.zeros((2, 6, 4, 4)), cache, needs)
+    assert "\n" not in str(info.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), c=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7),
+       pads=st.tuples(*[st.integers(0, 2)] * 4), dtype=st.sampled_from([np.float32, np.float64]))
+def test_batch_last_and_back_are_exact_transposes(n, c, h, w, pads, dtype):
+    x = np.random.default_rng(n).standard_normal((n, c, h, w)).astype(dtype)
+    top, bottom, left, right = pads
+    moved = to_batch_last(x, ((top, bottom), (left, right)))
+    assert moved.shape == (c, top + h + bottom, left + w + right, n) and moved.dtype == dtype
+    inside = moved[:, top:top + h, left:left + w]
+    np.testing.assert_array_equal(inside, x.transpose(1, 2, 3, 0))
+    assert moved.sum(dtype=np.float64) == pytest.approx(x.sum(dtype=np.float64))  # the border is zeros
+    back = to_batch_first(inside)
+    assert back.shape == x.shape and back.dtype == dtype and back.flags.c_contiguous
+    np.testing.assert_array_equal(back, x)
+
+
+@pytest.mark.parametrize("shape", [(33, 2, 40, 40), (64, 3, 5, 300), (5, 1, 1, 1)])
+def test_layout_copies_split_into_pieces_lose_nothing(rng, shape):
+    x = rng.standard_normal(shape)                  # float64, 33 samples: several pieces of each kind
+    np.testing.assert_array_equal(to_batch_first(to_batch_last(x, ((1, 0), (0, 2)))[:, 1:, :-2]), x)
 
 
 X4, W4 = np.zeros((2, 4, 6, 6)), np.zeros((6, 2, 3, 3))  # groups=2 fits these

@@ -109,3 +109,54 @@ def test_bad_kernel_sources_are_one_line_errors():
 def test_a_kernel_returning_the_wrong_thing_is_named():
     with override_kernels(relu_forward=lambda x: x), pytest.raises(KernelError, match=r"must return \(out, cache\)"):
         nn.ReLU()(mg.randn(2))
+
+
+def test_a_conv_backward_kernel_is_told_which_gradients_are_needed():
+    from solutions.conv import conv2d_backward
+
+    asked = []
+
+    def spy(dout, cache, needs_input_grad=(True, True, True)):
+        asked.append(needs_input_grad)
+        return conv2d_backward(dout, cache, needs_input_grad)
+
+    layer = nn.Conv2d(2, 3, 3).double()
+    data = mg.randn(2, 2, 5, 5).double()          # a first layer's input: no dx wanted
+    with override_kernels(conv2d_backward=spy):
+        layer(data).sum().backward()
+        assert asked == [(False, True, True)]
+        assert layer.weight.grad is not None and layer.bias.grad is not None
+        layer.zero_grad()
+        layer.weight.requires_grad_(False)        # a frozen weight: no dw wanted
+        x = mg.tensor(data.numpy(), requires_grad=True)
+        layer(x).sum().backward()
+    assert asked[1] == (True, False, True)
+    assert layer.weight.grad is None and layer.bias.grad is not None
+    x_again = mg.tensor(data.numpy(), requires_grad=True)
+    layer(x_again).sum().backward()               # no spy: the full backward, for comparison
+    np.testing.assert_array_equal(x.grad.numpy(), x_again.grad.numpy())
+
+
+def test_a_backward_kernel_without_needs_input_grad_computes_everything():
+    from solutions.conv import conv2d_backward
+
+    def plain(dout, cache):                       # a student's kernel: the argument is optional
+        return conv2d_backward(dout, cache)
+
+    layer = nn.Conv2d(2, 3, 3)
+    with override_kernels(conv2d_backward=plain):
+        layer(mg.randn(1, 2, 4, 4)).sum().backward()
+    assert layer.weight.grad is not None
+
+
+def test_a_backward_kernel_dropping_a_needed_gradient_is_named():
+    from solutions.conv import conv2d_backward
+
+    def lazy(dout, cache, needs_input_grad=(True, True, True)):
+        _, dw, db = conv2d_backward(dout, cache)
+        return None, dw, db
+
+    x = mg.randn(1, 2, 4, 4, requires_grad=True)
+    with override_kernels(conv2d_backward=lazy), pytest.raises(KernelError, match="returned None for x") as info:
+        nn.Conv2d(2, 3, 3)(x).sum().backward()
+    assert "\n" not in str(info.value)

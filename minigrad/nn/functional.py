@@ -9,6 +9,9 @@ exactly the kernel's own backward.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from .. import backend, ops
@@ -19,6 +22,15 @@ from ..random import get_generator
 from ..tensor import Tensor
 
 
+@functools.lru_cache(maxsize=256)
+def _takes_needs_input_grad(kernel: Callable[..., Any]) -> bool:
+    """Whether a backward kernel declares the optional ``needs_input_grad`` argument."""
+    try:
+        return "needs_input_grad" in inspect.signature(kernel).parameters
+    except (TypeError, ValueError):  # a builtin or C function without a signature
+        return False
+
+
 class KernelFunction(Function):
     """A Function whose math lives in a kernel pair ``<kernel>_forward`` / ``<kernel>_backward``.
 
@@ -26,10 +38,16 @@ class KernelFunction(Function):
     ones, such as labels, do not), keyword arguments the options (stride,
     padding ...). The backward kernel returns the ``n_grads`` gradients, a single
     array when there is one.
+
+    A backward kernel that declares ``needs_input_grad`` is told which of them
+    anyone wants (like ``ctx.needs_input_grad``) and may return None for the
+    others: a network's first convolution has no use for dx, a frozen layer none
+    for dw. Kernels without the argument compute everything, as before.
     """
 
     kernel: str
     n_grads = 1
+    grad_names: tuple[str, ...] = ("x",)
 
     @classmethod
     def forward(cls, ctx: Context, *arrays: Any, **options: Any) -> Any:
@@ -46,11 +64,19 @@ class KernelFunction(Function):
 
     @classmethod
     def backward(cls, ctx: Context, grad: Any) -> tuple[Any, ...]:
-        grads = ctx.backward_kernel(grad, ctx.cache)
+        wanted = ctx.needs_input_grad[:cls.n_grads]
+        if _takes_needs_input_grad(ctx.backward_kernel):
+            grads = ctx.backward_kernel(grad, ctx.cache, needs_input_grad=wanted)
+        else:
+            grads = ctx.backward_kernel(grad, ctx.cache)
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != cls.n_grads:
             raise KernelError(f"{cls.kernel}_backward returned {len(grads)} gradients, expected {cls.n_grads}")
+        for name, want, value in zip(cls.grad_names, wanted, grads):
+            if want and value is None:
+                raise KernelError(f"{cls.kernel}_backward returned None for {name}, whose gradient is needed "
+                                  f"(needs_input_grad={wanted})")
         return grads + (None,) * (ctx.n_inputs - cls.n_grads)
 
 
@@ -61,11 +87,13 @@ class ReLUOp(KernelFunction):
 class Conv2dOp(KernelFunction):
     kernel = "conv2d"
     n_grads = 3  # dx, dw, db (db is None when there is no bias)
+    grad_names = ("x", "w", "b")
 
 
 class Conv1dOp(KernelFunction):
     kernel = "conv1d"
     n_grads = 3
+    grad_names = ("x", "w", "b")
 
 
 class MaxPool2dOp(KernelFunction):
@@ -78,6 +106,7 @@ class AvgPool2dOp(KernelFunction):
 
 class SoftmaxCrossEntropyOp(KernelFunction):
     kernel = "softmax_cross_entropy"
+    grad_names = ("logits",)
 
 
 def relu(x: Tensor) -> Tensor:
