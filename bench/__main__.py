@@ -14,7 +14,7 @@ import os
 import platform
 import sys
 
-from bench import autograd_overhead, gpu, grading, kernels, report, sgemm, training
+from bench import autograd_overhead, blas, gpu, grading, kernels, report, sgemm, training
 from bench.timing import torch_or_none
 
 WORKLOADS = ("sgemm", "kernels", "training", "autograd", "grading", "gpu")
@@ -31,7 +31,7 @@ def machine() -> dict[str, object]:
         pass
     torch = torch_or_none()
     return {"python": platform.python_version(), "numpy": np.__version__, "cpus": len(os.sched_getaffinity(0)),
-            "processor": processor, "torch": torch.__version__ if torch else None,
+            "processor": processor, "torch": torch.__version__ if torch else None, "blas": blas.blas_info(),
             "date": datetime.date.today().isoformat()}
 
 
@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = args.only or WORKLOADS
     results: dict[str, object] = {"machine": machine()}
+    forced = results["machine"]["blas"]["forced_core"]  # type: ignore[index]
+    if forced:
+        print(f"bench: OPENBLAS_CORETYPE={forced} is set, so NumPy's GEMMs run {forced} kernels whatever this CPU "
+              "supports; unset it to measure the kernels OpenBLAS picks by itself", file=sys.stderr)
     steps = {"sgemm": sgemm.run, "kernels": kernels.run, "training": lambda: training.run(not args.no_epoch),
              "autograd": autograd_overhead.run, "grading": grading.run, "gpu": gpu.run}
     for name in chosen:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.blas import describe
+
 
 def _fmt(value: Any, digits: int = 2) -> str:
     if value is None:
@@ -19,6 +21,7 @@ def markdown(results: dict[str, Any]) -> str:
              "Written by `python -m bench` (float32; medians of repeated runs after a warm-up; PyTorch CPU "
              "columns only where it is installed). Re-run it on your machine before quoting a number.", "",
              f"Machine: {m['processor']}, {m['cpus']} CPUs, Python {m['python']}, NumPy {m['numpy']}"
+             + (f" ({describe(m['blas'])})" if m.get("blas") else "")
              + (f", PyTorch {m['torch']}" if m.get("torch") else "") + f"; measured {m['date']}.", ""]
     if "sgemm" in results:
         s = results["sgemm"]

@@ -81,18 +81,32 @@ def window_view(x_pad: Any, kernel: tuple[int, int], stride: tuple[int, int], di
     return xp.lib.stride_tricks.as_strided(x_pad, shape=shape, strides=strides)
 
 
-def add_windows(dx_pad: Any, dwin: Any, stride: tuple[int, int], dilation: tuple[int, int]) -> Any:
+def _windows_overlap(kernel: int, stride: int, dilation: int, out: int) -> bool:
+    """Whether two windows along one axis can share an input (False only when they surely cannot)."""
+    return kernel > 1 and out > 1 and stride < dilation * (kernel - 1) + 1
+
+
+def add_windows(dx_pad: Any, dwin: Any, stride: tuple[int, int], dilation: tuple[int, int],
+                fresh: bool = False) -> Any:
     """The adjoint of :func:`window_view`: add dwin (N, C, KH, KW, H_out, W_out) into dx_pad in place.
 
     One vectorised strided add per kernel offset (i, j); windows that overlap accumulate, because
-    the offsets are visited one after another. Returns ``dx_pad``.
+    the offsets are visited one after another. ``fresh=True`` promises that dx_pad is all zeros and
+    that no other call adds into it: then, where no two windows share an input (a 2×2 pool at
+    stride 2), each slice is written with = instead, the same numbers in about half the time of +=.
+    Returns ``dx_pad``.
     """
     kh, kw, h_out, w_out = dwin.shape[2:]
+    overlap = not fresh or (_windows_overlap(kh, stride[0], dilation[0], h_out)
+                            or _windows_overlap(kw, stride[1], dilation[1], w_out))
     for i in range(kh):
         rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (h_out - 1) + 1, stride[0])
         for j in range(kw):
             cols = slice(j * dilation[1], j * dilation[1] + stride[1] * (w_out - 1) + 1, stride[1])
-            dx_pad[:, :, rows, cols] += dwin[:, :, i, j]
+            if overlap:
+                dx_pad[:, :, rows, cols] += dwin[:, :, i, j]
+            else:
+                dx_pad[:, :, rows, cols] = dwin[:, :, i, j]
     return dx_pad
 
 

@@ -68,7 +68,7 @@ def _scatter(dwin: Any, cache: _PoolCache) -> Any:
     n, c, h, w = cache.x_shape
     (ph, pw) = cache.padding
     dx_pad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dwin.dtype)
-    add_windows(dx_pad, dwin, cache.stride, NO_DILATION)
+    add_windows(dx_pad, dwin, cache.stride, NO_DILATION, fresh=True)
     return xp.ascontiguousarray(dx_pad[:, :, ph:ph + h, pw:pw + w])
 
 

@@ -52,3 +52,29 @@ def test_gpu_workload_without_a_device_says_why(monkeypatch):
     result = gpu.run("cuda")
     assert result == {"available": False, "reason": "DeviceError: device 'cuda' needs CuPy: pip install cupy-cuda12x"}
     assert "Not measured: no GPU here (DeviceError: device 'cuda' needs CuPy" in "\n".join(report._gpu_section(result))
+
+
+def test_the_report_names_the_blas_kernels_and_what_forced_them(monkeypatch):
+    from bench import blas
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    info = blas.blas_info()
+    assert info["forced_core"] == "Haswell"
+    assert info["core"] is None or isinstance(info["core"], str)  # None where NumPy uses another BLAS
+    machine = {"python": "3.11", "numpy": "2", "cpus": 2, "processor": "cpu", "torch": None, "date": "d",
+               "blas": {"library": "scipy-openblas", "version": "0.3.31", "core": "Haswell", "forced_core": "Haswell"}}
+    assert ("NumPy 2 (scipy-openblas 0.3.31, Haswell kernels (forced by OPENBLAS_CORETYPE=Haswell))"
+            in report.markdown({"machine": machine}))
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert blas.blas_info()["forced_core"] is None
+    assert blas.describe({"library": None}) == "BLAS unknown"
+
+
+def test_the_loaded_openblas_is_found_in_the_process_map(tmp_path):
+    from bench import blas
+
+    maps = tmp_path / "maps"
+    maps.write_text("7f00-7f01 r-xp 0 08:01 1 /usr/lib/libscipy_openblas64_-abc.so\n"
+                    "7f02-7f03 r-xp 0 08:01 2 /usr/lib/libc.so.6\n7f04-7f05 rw-p 0 00:00 0 \n")
+    assert blas._loaded_openblas_paths(str(maps)) == ["/usr/lib/libscipy_openblas64_-abc.so"]
+    assert blas._loaded_openblas_paths(str(tmp_path / "missing")) == []

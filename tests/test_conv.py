@@ -222,7 +222,7 @@ def test_conv2d_backward_computes_only_the_gradients_asked_for(rng, needs):
     dout = rng.standard_normal(out.shape)
     everything = conv2d_backward(dout, cache)
     asked = conv2d_backward(dout, cache, needs_input_grad=needs)
-    for name, want, got, needed in zip("x w b".split(), everything, asked, needs):
+    for name, want, got, needed in zip(["x", "w", "b"], everything, asked, needs):
         if needed:
             assert got.shape == want.shape and got.dtype == want.dtype, name
             np.testing.assert_array_equal(got, want, err_msg=name)

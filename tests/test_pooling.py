@@ -13,6 +13,7 @@ import minigrad
 from minigrad import nn
 from minigrad.autograd import Function
 from solutions import pooling
+from solutions._checks import add_windows
 
 KINDS = ("max", "avg", "sum", "l2")
 small = st.integers(1, 3)
@@ -36,6 +37,19 @@ def pool_cases(draw):
         x += rng.standard_normal(x.shape)
     s = kernel if stride is None else (stride, stride) if isinstance(stride, int) else stride
     return x, kernel, stride, padding, s, rng
+
+
+@settings(max_examples=60, deadline=None)
+@given(kernel=st.tuples(small, small), stride=st.tuples(small, small), dilation=st.tuples(small, small),
+       out_hw=st.tuples(small, small), seed=st.integers(0, 2**32 - 1))
+def test_add_windows_into_a_fresh_array_assigns_only_where_windows_are_disjoint(kernel, stride, dilation, out_hw,
+                                                                               seed):
+    dwin = np.random.default_rng(seed).standard_normal((2, 1, *kernel, *out_hw))
+    size = [s * (o - 1) + d * (k - 1) + 1 for k, s, d, o in zip(kernel, stride, dilation, out_hw)]
+    added = add_windows(np.zeros((2, 1, *size)), dwin, stride, dilation)
+    fresh = add_windows(np.zeros((2, 1, *size)), dwin, stride, dilation, fresh=True)
+    np.testing.assert_allclose(fresh, added, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(fresh.sum(), dwin.sum(), rtol=1e-12)  # nothing lost to an overwrite
 
 
 @settings(max_examples=40, deadline=None)
