@@ -12,7 +12,8 @@ replace its body. Suggested order:
     6. residual.py    ResidualBlock, built from minigrad.nn layers
 
 Every kernel comes as a pair: ``*_forward(inputs..., options...) -> (out, cache)`` and
-``*_backward(dout, cache) -> gradients`` (one per array input). Arrays are NCHW NumPy or CuPy
+``*_backward(dout, cache) -> gradients`` (one per array input; the convolutions' backward may
+also be told which gradients are needed, see its docstring). Arrays are NCHW NumPy or CuPy
 arrays: take the array module from the data, ``xp = get_array_module(x)``, and call
 ``xp.<function>`` so the same code runs on a GPU. Keep float32 as float32, never modify an input
 in place, and raise one-line ValueError/TypeError messages that name the bad argument.

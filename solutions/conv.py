@@ -23,6 +23,7 @@ How it is computed, and why:
   that order the pixels a kernel offset touches across the whole batch lie in long contiguous runs
   (W_out·N numbers at stride 1) instead of rows of W_out (14 numbers in LeNet), so every copy and
   add below streams through memory instead of paying NumPy's per-row cost. The GEMMs do not care.
+  The copies into and out of that order go in cache-sized pieces (``to_batch_last``/``_first``).
 * im2col without a Python loop: ``window_view`` re-strides the padded input into all windows at
   once; one reshape copies them into columns (G, C_g·KH·KW, H_out·W_out·N) — im2col's only copy.
 * Forward is one matrix product per group, done as a single batched matmul: (G, O_g, C_g·KH·KW) @ cols
@@ -33,6 +34,7 @@ How it is computed, and why:
   add per kernel offset (KH·KW steps, each vectorised over the whole batch); overlapping windows
   accumulate correctly for free. dcols is made a block of output rows at a time (``_ROW_BLOCKS``):
   only a quarter of it exists at once, and each block is added back while it is still in the cache.
+  A gradient nobody needs is skipped (``needs_input_grad``): a network's first layer makes no dx.
 * The columns stay in the cache for dW: KH·KW times the input's memory, traded for not rebuilding
   them. Peak extra memory of forward + backward stays under twice the columns (``python -m bench``:
   1.5–1.8× at stride 1; nearly 2× at stride 2, where the columns shrink by S² but dx does not).

@@ -1,4 +1,4 @@
-"""The gradebook with made-up results (no runner): storage, CSV, results.json schema, feedback, reruns."""
+"""The gradebook with made-up results (no runner): storage, CSV, results.json schema and feedback."""
 
 from __future__ import annotations
 
@@ -6,30 +6,20 @@ import csv
 import io
 import json
 import sqlite3
-import sys
-import types
-import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
 import pytest
+from fake_results import result
 
 import grader
-from grader import batch, cli
 from grader import gradebook as gb
-from grader.exercises import EXERCISE_FILES, EXERCISES
+from grader.exercises import EXERCISES
 from grader.gradebook import Gradebook, GradeRecord, atomic_write_text
 from grader.results import TestResult, gradescope_results
 
 SCHEMA = json.loads((Path(grader.__file__).parent / "schema" / "gradescope_results.schema.json").read_text())
-
-
-def result(exercise="relu", name="t1", points=1.0, max_points=1.0, status="passed", visibility="visible",
-           output="", not_implemented=False):
-    return TestResult(nodeid=f"{visibility}/test_{exercise}.py::{name}", name=f"{exercise} {name} checks",
-                      exercise=exercise, points=points, max_points=max_points, status=status, output=output,
-                      visibility=visibility, seed=7, duration=0.01, not_implemented=not_implemented)
 
 
 RESULTS = [
@@ -210,82 +200,6 @@ def test_an_out_path_that_is_a_file_is_refused(tmp_path):
         Gradebook(tmp_path / "f")
 
 
-# ----- reruns through `grader grade`, with a fake judge -----
-
-@dataclass
-class FakeRun:
-    results: list[TestResult]
-    duration: float = 0.1
-    suite_hash: str = "suite-1"
-    status: str = "completed"
-    message: str = ""
-    runner_output: dict = field(default_factory=dict)
-
-
-@pytest.fixture
-def fake_judge(monkeypatch):
-    """Replace the judge: every submission scores 1 point per exercise file it has; records who was graded."""
-    import grader.judge.run as run
-
-    graded: list[str] = []
-    state = {"suite": "suite-1"}
-
-    def fake_run_suite(exercises_dir, suite="hidden", exercises=None, **kwargs):
-        files = sorted(Path(exercises_dir).glob("*.py"))
-        graded.append((Path(exercises_dir) / "relu.py").read_text().split()[1])  # "# <student> ..."
-        return FakeRun([result(p.stem, "t", 1, 1) for p in files], suite_hash=state["suite"])
-
-    monkeypatch.setattr(run, "run_suite", fake_run_suite)
-    monkeypatch.setattr(run, "suite_hash", lambda suite="hidden": state["suite"])
-    return graded, state
-
-
-def make_submissions(root: Path, count: int = 3) -> list[Path]:
-    paths = []
-    for i in range(count):
-        folder = root / f"s{i}"
-        folder.mkdir(parents=True)
-        for name in EXERCISE_FILES[: i + 1]:
-            (folder / name).write_text(f"# s{i}\n")
-        paths.append(folder)
-    return paths
-
-
-def grade(paths, out, *extra):
-    return cli.main(["grade", *map(str, paths), "--out", str(out), *extra])
-
-
-def test_a_rerun_skips_unchanged_and_regrades_changed(tmp_path, fake_judge, capsys):
-    graded, state = fake_judge
-    paths, out = make_submissions(tmp_path / "in"), tmp_path / "out"
-    assert grade(paths, out, "--jobs", "2") == 0
-    assert sorted(graded) == ["s0", "s1", "s2"]
-    assert "graded 3 submissions" in capsys.readouterr().out
-    assert grade(paths, out) == 0 and len(graded) == 3
-    second = capsys.readouterr().out
-    assert "graded 0 submissions" in second and "skipped 3 unchanged" in second
-    (paths[1] / "relu.py").write_text("# s1 changed\n")
-    assert grade(paths, out) == 0 and graded[3:] == ["s1"]
-    assert grade(paths, out, "--only", "s2") == 0 and graded[4:] == ["s2"]
-    assert grade(paths, out, "--force") == 0 and len(graded) == 8
-    state["suite"] = "suite-2"  # a changed suite regrades everyone
-    assert grade(paths, out) == 0 and len(graded) == 11
-    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
-    assert [(r["student"], r["total"]) for r in rows] == [("s0", "1"), ("s1", "2"), ("s2", "3")]
-    with sqlite3.connect(out / "gradebook.sqlite") as db:
-        assert db.execute("SELECT DISTINCT suite_hash FROM submissions").fetchall() == [("suite-2",)]
-
-
-def test_a_bad_archive_is_recorded_and_the_batch_goes_on(tmp_path, fake_judge, capsys):
-    graded, _ = fake_judge
-    (tmp_path / "mallory.zip").write_bytes(b"not a zip at all")
-    paths = [*make_submissions(tmp_path / "in", 1), tmp_path / "mallory.zip"]
-    assert grade(paths, tmp_path / "out") == 0
-    assert graded == ["s0"]
-    assert "mallory: bad_archive: mallory.zip: unreadable zip" in capsys.readouterr().out
-    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))}
-    assert (rows["mallory"]["status"], rows["mallory"]["total"], rows["s0"]["status"]) == ("bad_archive", "0", "graded")
-
 
 def test_test_results_round_trip_and_bad_ones_are_named():
     for r in RESULTS:
@@ -308,89 +222,6 @@ def test_untrusted_output_cannot_break_out_of_its_code_block(book):
     assert "  `````text\n  ```\n  # Full marks\n  ````\n  `````" in text
 
 
-def test_hostile_and_broken_submissions_each_get_a_status_and_the_batch_goes_on(tmp_path, fake_judge, capsys):
-    graded, _ = fake_judge
-    make_submissions(tmp_path / "in", 1)
-    root = tmp_path / "in"
-    with zipfile.ZipFile(root / "slip.zip", "w") as archive:
-        archive.writestr("relu.py", "# slip\n")
-        archive.writestr("../../etc/cron.d/x", "boom")
-    with zipfile.ZipFile(root / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("relu.py", "# bomb\n")
-        archive.writestr("zeros.bin", bytes(8 << 20))
-    (root / "latin").mkdir()
-    (root / "latin" / "relu.py").write_bytes(b"# latin caf\xe9\n")
-    (root / "empty").mkdir()
-    (root / "empty" / "relu.py").write_text("# empty\n")
-    (root / "empty" / "conv.py").write_text("")
-    (root / "nothing").mkdir()
-    (root / "nothing" / "notes.txt").write_text("sorry")
-    (root / "junk.zip").write_bytes(b"PK\x03\x04 not really")
-    paths = sorted(root.iterdir())
-    assert grade(paths, tmp_path / "out") == 0
-    assert sorted(graded) == ["empty", "s0"]
-    out = capsys.readouterr().out
-    expected = {
-        "bomb": ("bad_archive", "member 'zeros.bin' expands"),
-        "empty": ("graded", "missing pooling.py, softmax_ce.py, residual.py; empty conv.py"),
-        "junk": ("bad_archive", "junk.zip: unreadable zip"),
-        "latin": ("bad_source", "relu.py is not UTF-8 text (line 1: byte 0xe9)"),
-        "nothing": ("no_files", "no exercise files found"),
-        "slip": ("bad_archive", "member '../../etc/cron.d/x' climbs out of the archive"),
-    }
-    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))}
-    for student, (status, message) in expected.items():
-        assert rows[student]["status"] == status
-        assert f"  {student}: {status}: {message}" in out, (student, out)
-        feedback = (tmp_path / "out" / "feedback" / f"{student}.md").read_text()
-        assert message in feedback
-    assert rows["s0"]["status"] == "graded" and rows["s0"]["total"] == "1"
-    assert not (tmp_path / "etc").exists()
-
-
-@pytest.fixture
-def no_sandbox(monkeypatch):
-    """Run as if bubblewrap were missing (``GRADER_NO_SANDBOX=1``), the cached probe cleared around the test."""
-    from grader.judge import sandbox
-
-    monkeypatch.setenv("GRADER_NO_SANDBOX", "1")
-    sandbox.bwrap.cache_clear()
-    yield sandbox
-    monkeypatch.delenv("GRADER_NO_SANDBOX", raising=False)
-    sandbox.bwrap.cache_clear()
-
-
-def test_grade_warns_once_without_the_sandbox_and_records_the_mode(tmp_path, fake_judge, no_sandbox, capsys):
-    paths = make_submissions(tmp_path / "in", 2)
-    (tmp_path / "in" / "bad.zip").write_bytes(b"junk")
-    assert grade([*paths, tmp_path / "in" / "bad.zip"], tmp_path / "out", "--jobs", "2") == 0
-    err = capsys.readouterr().err
-    assert err.count(no_sandbox.WARNING) == 1
-    with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
-        modes = dict(db.execute("SELECT student, sandbox FROM submissions"))
-    assert modes == {"s0": "rlimits-only", "s1": "rlimits-only", "bad": ""}
-    data = json.loads((tmp_path / "out" / "results" / "s0.json").read_text())
-    assert data["extra_data"]["sandbox"] == "rlimits-only"
-
-
-def test_grade_with_the_sandbox_is_quiet_and_redoes_unsandboxed_grades(tmp_path, fake_judge, no_sandbox, capsys,
-                                                                        monkeypatch):
-    graded, _ = fake_judge
-    paths = make_submissions(tmp_path / "in", 2)
-    assert grade(paths, tmp_path / "out") == 0 and len(graded) == 2
-    monkeypatch.delenv("GRADER_NO_SANDBOX")
-    no_sandbox.bwrap.cache_clear()
-    if no_sandbox.status() != "bwrap":
-        pytest.skip("bubblewrap cannot start a sandbox here")
-    capsys.readouterr()
-    assert grade(paths, tmp_path / "out") == 0
-    assert len(graded) == 4  # both regraded, now sandboxed
-    assert no_sandbox.WARNING not in capsys.readouterr().err
-    with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
-        assert db.execute("SELECT DISTINCT sandbox FROM submissions").fetchall() == [("bwrap",)]
-    assert grade(paths, tmp_path / "out") == 0 and len(graded) == 4  # and now current
-
-
 def test_tampered_and_out_of_memory_read_well_everywhere(book):
     tampered = result("conv", "liar", 0, 2, "tampered", output="returned an object pretending to be an array")
     oom = result("conv", "hog", 0, 3, "out_of_memory", output="")
@@ -407,25 +238,3 @@ def test_tampered_and_out_of_memory_read_well_everywhere(book):
     assert "- **out of memory** — conv hog checks (0 / 3)" in feedback
     for status in ("tampered", "out_of_memory"):
         assert TestResult.from_dict({**tampered.to_dict(), "status": status}).status == status
-
-
-def test_the_integrity_reports_see_every_submission_and_are_optional(tmp_path, fake_judge, capsys, monkeypatch):
-    paths = make_submissions(tmp_path / "in", 2)
-    (paths[1] / "conv.py").write_bytes(b"# s1 caf\xe9\n")  # bad_source: still handed over, as bytes
-    seen = {}
-
-    def write_reports(out, submissions):
-        seen.update(out=out, submissions=submissions)
-        return {"summary": "stub"}
-
-    stub = types.ModuleType("grader.integrity.report")
-    stub.__dict__.update(write_reports=write_reports, summary_line=lambda payload: "integrity: stub")
-    monkeypatch.setitem(sys.modules, "grader.integrity.report", stub)
-    assert grade(paths, tmp_path / "out") == 0
-    assert "integrity: stub" in capsys.readouterr().out
-    assert seen["out"] == tmp_path / "out"
-    assert seen["submissions"] == {"s0": {"relu.py": "# s0\n"},
-                                   "s1": {"relu.py": "# s1\n", "conv.py": b"# s1 caf\xe9\n"}}
-    monkeypatch.setitem(sys.modules, "grader.integrity.report", None)  # the package absent: no line, no error
-    assert batch.integrity_reports(tmp_path / "out", []) == ""
-

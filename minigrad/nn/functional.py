@@ -23,12 +23,19 @@ from ..tensor import Tensor
 
 
 @functools.lru_cache(maxsize=256)
-def _takes_needs_input_grad(kernel: Callable[..., Any]) -> bool:
-    """Whether a backward kernel declares the optional ``needs_input_grad`` argument."""
+def _declares_needs_input_grad(kernel: Callable[..., Any]) -> bool:
     try:
         return "needs_input_grad" in inspect.signature(kernel).parameters
     except (TypeError, ValueError):  # a builtin or C function without a signature
         return False
+
+
+def _takes_needs_input_grad(kernel: Callable[..., Any]) -> bool:
+    """Whether a backward kernel declares the optional ``needs_input_grad`` argument."""
+    try:
+        return _declares_needs_input_grad(kernel)
+    except TypeError:  # an unhashable callable object cannot be cached: look every time
+        return _declares_needs_input_grad.__wrapped__(kernel)
 
 
 class KernelFunction(Function):
