@@ -105,8 +105,9 @@ def test_mixing_host_arrays_raises(x, mix):
 
 
 OTHER_REFUSALS = {  # name: (call, what the TypeError says)
-    "float(ndim 1)": (lambda a: float(a[0]), "0-dimensional"),
-    "int(ndim 2)": (lambda a: int(a), "0-dimensional"),
+    # NumPy's own words, as CuPy passes them on: "only 0-dimensional ..." (2.3+), "only length-1 ..." (2.2)
+    "float(ndim 1)": (lambda a: float(a[0]), "arrays can be converted to Python scalars"),
+    "int(ndim 2)": (lambda a: int(a), "arrays can be converted to Python scalars"),
     "list operand": (lambda a: operator.add(a, [1, 2, 3]), "Unsupported type <class 'list'>"),
     "xp ufunc list": (lambda a: fakecupy.multiply(a, [1, 2, 3]), "Unsupported type <class 'list'>"),
     "setitem list": (lambda a: a.__setitem__(0, [1, 2, 3]), "Unsupported type <class 'list'>"),

@@ -209,6 +209,18 @@ def test_renaming_and_reformatting_does_not_hide_a_copy(tmp_path):
     assert sum(m.a[1] - m.a[0] + 1 for m in conv.matches) > 0.5 * len(reference["conv.py"].splitlines())
 
 
+@pytest.mark.parametrize(("written", "rewritten"), [
+    ("a, b = f(x)\nc, d = g(y)\n", "a, b = f(x)\n(c, d) = g(y)\n"),          # ast.unparse of Python 3.10
+    ("raise ValueError('one ' 'line')\n", "raise ValueError('one line')\n"),  # adjacent strings joined
+    ("x = (a + b) * c\n", "x = (a + b) * (c)\n"),
+])
+def test_layout_that_ast_unparse_changes_gives_the_same_tokens(written, rewritten):
+    from grader.integrity.similarity import normalized_tokens
+
+    assert normalized_tokens(written)[0] == normalized_tokens(rewritten)[0]
+    assert normalized_tokens("f(x)\n(y)\n")[0] == ["V", "(", "V", ")", "V"]  # a new statement's "(" groups
+
+
 def test_independent_correct_solutions_score_low():
     pairs = similar_pairs({"sol": folder(KIT / "solutions"), "alt": folder(ALTERNATIVE)}, kit_stubs())
     assert pairs == [] or pairs[0].score < 0.2

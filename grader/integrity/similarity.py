@@ -1,7 +1,8 @@
 """Batch similarity by token winnowing (as MOSS does it), per exercise file and overall.
 
-1. Tokens: Python's ``tokenize``, dropping comments, docstrings, layout, grouping parentheses and trailing
-   commas; every identifier becomes ``V`` (keywords and builtins stay), every string ``S``.
+1. Tokens: Python's ``tokenize``, dropping comments, docstrings, layout, grouping parentheses (a "(" that
+   starts a statement, as around a tuple target, groups) and trailing commas; every identifier becomes
+   ``V`` (keywords and builtins stay), every string ``S``, and adjacent strings one ``S``.
 2. k-grams of K tokens are hashed; in every window of W consecutive hashes the smallest (rightmost on
    ties) is a fingerprint. Any copied run of W + K - 1 tokens shares at least one fingerprint.
 3. Fingerprints found anywhere in the handout (``base``, every k-gram of it) are dropped, and so are
@@ -116,13 +117,16 @@ def normalized_tokens(source: str | bytes) -> tuple[list[str], list[tuple[int, i
                 if at_start:
                     pending = (first, last)
                     continue
+                if texts and texts[-1] == "S":  # "a" "b" is one string: layout
+                    continue
                 text = "S"
             elif kind == tokenize.NAME:
                 text = string if string in _KEEP_NAMES and not after_dot else "V"
             else:
                 text = string
                 if text == "(":  # a call's parenthesis stays, a grouping one goes: formatting, not code
-                    parens.append(bool(texts) and (texts[-1] in _BEFORE_CALL or texts[-1] in _CALLABLE))
+                    parens.append(not at_start and bool(texts)
+                                  and (texts[-1] in _BEFORE_CALL or texts[-1] in _CALLABLE))
                     if not parens[-1]:
                         continue
                 elif text in _CLOSING:
