@@ -261,10 +261,11 @@ def test_batch_last_and_back_are_exact_transposes(n, c, h, w, pads, dtype):
     assert moved.shape == (c, top + h + bottom, left + w + right, n) and moved.dtype == dtype
     inside = moved[:, top:top + h, left:left + w]
     np.testing.assert_array_equal(inside, x.transpose(1, 2, 3, 0))
-    assert moved.sum(dtype=np.float64) == pytest.approx(x.sum(dtype=np.float64))  # the border is zeros
     back = to_batch_first(inside)
     assert back.shape == x.shape and back.dtype == dtype and back.flags.c_contiguous
     np.testing.assert_array_equal(back, x)
+    inside[...] = 0
+    assert not moved.any()  # the border was zeros
 
 
 @pytest.mark.parametrize("shape", [(33, 2, 40, 40), (64, 3, 5, 300), (5, 1, 1, 1)])
