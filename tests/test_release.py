@@ -141,16 +141,32 @@ def _clean_env(venv: Path) -> dict[str, str]:
     return env
 
 
+def _offline_venv(venv: Path) -> str:
+    """A fresh venv that borrows this interpreter's installed packages instead of downloading them.
+
+    Tests never touch the network, so pip, setuptools, NumPy and pytest come from the site-packages
+    folders this test runs with, listed in a .pth file. A .pth line only puts its folder on sys.path:
+    the .pth files inside it (such as the kit's own editable install) are not run, so ``solutions``
+    stays out of reach, which the test checks.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site_dir = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    borrowed = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+    Path(site_dir, "borrowed_test_packages.pth").write_text("".join(f"{p}\n" for p in borrowed))
+    return str(python)
+
+
 @pytest.mark.slow
 def test_a_handout_installed_in_a_fresh_venv_checks_stubs_and_solutions_without_solutions(tmp_path):
     out = tmp_path / "handout"
     assert main(["--out", str(out)]) == 0
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = _offline_venv(venv)
     env = _clean_env(venv)
-    python = str(venv / "bin" / "python")
-    install = subprocess.run([python, "-m", "pip", "install", "-q", "-e", str(out)], env=env, cwd=tmp_path,
-                             capture_output=True, text=True, timeout=600)
+    install = subprocess.run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-build-isolation",
+                              "-e", str(out)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
     probe = subprocess.run([python, "-c", "import importlib.util, grader.reference as r; "
                             "print(importlib.util.find_spec('solutions'), r.mode(), r.__file__)"],
