@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import ast
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,45 +13,14 @@ from grader.exercises import EXERCISES, WEIGHTS
 from grader.judge import compare
 from grader.judge.proxy import Handle
 from grader.judge.run import JUDGE_INI, SUITES_DIR
+from grader.selftest import collect_tests
 
 KIT = Path(__file__).resolve().parent.parent
-
-COLLECT = """
-import json, sys
-from pathlib import Path
-import pytest
-from grader.judge.run import JUDGE_INI, suite_files
-
-class Collector:
-    items = []
-    def pytest_collection_modifyitems(self, items):
-        for item in items:
-            marks = {name: item.get_closest_marker(name) for name in ("exercise", "points", "visibility")}
-            self.items.append({
-                "nodeid": item.nodeid, "file": str(item.path), "doc": (item.function.__doc__ or "").strip(),
-                "exercise": marks["exercise"].args[0] if marks["exercise"] else None,
-                "points": marks["points"].args[0] if marks["points"] else None,
-                "visibility": marks["visibility"].args[0] if marks["visibility"] else None,
-            })
-
-root, files = suite_files("hidden")
-collector = Collector()
-code = pytest.main(["-q", "--collect-only", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI), "--rootdir",
-                    str(root), "--import-mode=importlib", *map(str, files)], plugins=[collector])
-print("@@" + json.dumps({"code": int(code), "items": collector.items}))
-"""
-
 
 @pytest.fixture(scope="module")
 def items():
     """Every test of the public and hidden suites with its markers, collected by the judge's pytest setup."""
-    proc = subprocess.run([sys.executable, "-c", COLLECT], cwd=KIT, capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(KIT), "PATH": "/usr/bin:/bin", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@")]
-    assert line, proc.stdout[-2000:] + proc.stderr[-2000:]
-    payload = json.loads(line[-1][2:])
-    assert payload["code"] == 0, proc.stdout[-2000:]
-    return payload["items"]
+    return collect_tests("hidden")
 
 
 def suite_of(item):
@@ -120,14 +87,42 @@ REQUIRED = {
                  "groups_2", "non_square_input_and_kernel", "kernel_1x1", "batch_1_no_bias", "float32")),
              "test_conv2d_backward_dx[dilation_2]", "test_conv2d_backward_dw[groups_2]",
              "test_conv2d_backward_db[padding_2_kernel_5x5]", "test_conv2d_backward_db_is_none_without_bias",
-             "test_conv2d_forward_does_not_modify_its_inputs", "test_conv1d_backward_dx_dw_db"],
+             "test_conv2d_forward_does_not_modify_its_inputs", "test_conv1d_backward_dx_dw_db",
+             *(f"test_conv2d_forward_fixed[{case}]" for case in (
+                 "stride_pair_alone", "padding_pair_alone", "dilation_2_alone", "dilation_pair", "float32_alone",
+                 "same_padding_dilation_2", "same_dilation_stride_even_kernel")),
+             "test_conv2d_backward_dx_fixed[same_dilation_stride_even_kernel]",
+             "test_conv2d_backward_dw_fixed[float32_alone]", "test_conv2d_forward_alone_does_not_modify_its_inputs",
+             "test_conv2d_backward_alone_does_not_modify_dout",
+             "test_conv_output_size_refuses_sizes_strides_and_dilations_below_1_and_negative_padding",
+             "test_conv2d_forward_refuses_groups_that_do_not_divide_the_channels",
+             "test_conv1d_forward_with_same_padding_and_dilation_keeps_float32"],
     "pooling": ["test_max_pool_backward[overlapping_3x3_stride_2]",
                 "test_max_pool_backward[stride_3_does_not_divide_the_input]", "test_max_pool_backward[padding_1]",
                 "test_max_pool_backward_with_tied_maxima", "test_average_pool_forward[padding_1]",
-                "test_average_pool_backward[overlapping_3x3_stride_2]"],
-    "relu": ["test_relu_gradient_is_zero_at_exactly_zero", "test_relu_forward_does_not_modify_its_input"],
+                "test_average_pool_backward[overlapping_3x3_stride_2]",
+                *(f"test_max_pool_forward_fixed[{case}]" for case in (
+                    "non_square_window_alone", "stride_pair_alone", "padding_pair_alone", "float32_alone")),
+                "test_max_pool_backward_fixed[float32_alone]", "test_average_pool_forward_fixed[padding_pair_alone]",
+                "test_average_pool_backward_fixed[float32_alone]",
+                "test_max_pool_backward_with_tied_maxima_in_overlapping_windows",
+                "test_max_pool_backward_overlapping_windows_share_a_peak",
+                "test_max_pool_forward_alone_does_not_modify_its_input",
+                "test_average_pool_forward_does_not_modify_its_input", "test_max_pool_backward_does_not_modify_dout",
+                "test_pooling_refuses_padding_over_half_the_window_along_either_axis",
+                "test_pooling_refuses_a_window_larger_than_the_input"],
+    "relu": ["test_relu_gradient_is_zero_at_exactly_zero", "test_relu_forward_does_not_modify_its_input",
+             "test_relu_backward_does_not_modify_dout", "test_relu_forward_keeps_float32",
+             "test_relu_backward_keeps_float32"],
     "softmax_ce": ["test_cross_entropy_loss_of_logits_of_1e4_in_float32", "test_cross_entropy_loss_of_a_batch_of_1",
-                   "test_cross_entropy_gradient_of_a_random_batch", "test_softmax_along_axis_0"],
+                   "test_cross_entropy_gradient_of_a_random_batch", "test_softmax_along_axis_0",
+                   "test_softmax_of_logits_of_1e4_in_float32", "test_log_softmax_of_logits_of_1e4_in_float32",
+                   "test_softmax_along_axis_0_of_logits_of_1e4_in_float32",
+                   "test_log_softmax_along_axis_0_of_logits_of_1e4_in_float32", "test_softmax_keeps_float32",
+                   "test_log_softmax_keeps_float32", "test_cross_entropy_gradient_keeps_float32",
+                   "test_softmax_does_not_modify_its_input", "test_log_softmax_does_not_modify_its_input",
+                   "test_cross_entropy_does_not_modify_the_logits_or_labels",
+                   "test_cross_entropy_refuses_negative_labels"],
     "residual": ["test_block_of_64_channels_has_73984_parameters", "test_state_dict_keys_and_shapes",
                  "test_block_forward_with_loaded_weights[projection-eval]",
                  "test_block_backward_parameter_gradients[projection-train]"],
@@ -138,6 +133,47 @@ REQUIRED = {
 def test_the_hidden_suite_covers_the_required_cases(items, exercise):
     names = {item["nodeid"].split("::")[-1] for item in items if suite_of(item) == "hidden"}
     assert not [name for name in REQUIRED[exercise] if name not in names]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_each_hidden_suite_has_fixed_and_random_tests(items, exercise):
+    """Fixed tests (no ``rng``: the same inputs at every seed) pin every rule whatever the seed; random ones vary."""
+    hidden = [item for item in items if suite_of(item) == "hidden" and item["exercise"] == exercise]
+    fixed = [item for item in hidden if not {"rng", "seed"} & set(item["fixtures"])]
+    assert fixed and len(fixed) < len(hidden), [item["nodeid"] for item in fixed]
+
+
+def test_suites_take_expected_values_only_through_grader_reference():
+    """No suite imports ``solutions``: a recorded replay (a handout, the Gradescope zip) has no solutions.
+
+    ``_support.py`` may reach them only inside functions recorded with ``@recorded`` (or helpers that
+    only such functions call).
+    """
+    for path in sorted(SUITES_DIR.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        top = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        assert not [n for n in top if _imports_solutions(n)], path
+        if path.name.startswith("test_"):
+            assert not [n for n in ast.walk(tree) if _imports_solutions(n)], path
+    support = ast.parse((SUITES_DIR / "_support.py").read_text())
+    functions = {node.name: node for node in support.body if isinstance(node, ast.FunctionDef)}
+    recorded = {name for name, node in functions.items()
+                if any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "recorded"
+                       for d in node.decorator_list)}
+    callers = {name: {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+               for name, node in functions.items()}
+    for name, node in functions.items():
+        if any(_imports_solutions(n) for n in ast.walk(node)):
+            used_by = {caller for caller, called in callers.items() if name in called}
+            assert name in recorded or (used_by and used_by <= recorded), (name, used_by)
+
+
+def _imports_solutions(node):
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "solutions"
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] == "solutions" for alias in node.names)
+    return False
 
 
 def test_the_public_suite_has_the_lecture_examples(items):
@@ -234,6 +270,34 @@ def test_same_keys_names_the_missing_and_unexpected_ones():
     compare.assert_same_keys("state_dict", ["b", "a"], ["a", "b"])
     message = fails(compare.assert_same_keys, "state_dict", ["a", "c"], ["a", "b"])
     assert message == "state_dict lacks b; has unexpected c"
+
+
+def test_every_failed_property_is_named_in_one_message():
+    """A NaN result in the wrong dtype is reported as both, so a student never fixes one only to meet the other."""
+    expected = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    got = expected.astype(np.float64)
+    got[0, 1] = np.nan
+    message = fails(compare.assert_array_matches, "out", got, expected, source="relu_forward")
+    assert message.startswith("relu_forward: out has dtype float64, expected float32")
+    assert "upcast" in message and "1 NaN value where finite ones are expected (first at [0, 1])" in message
+    got[1, 2] += 0.5  # and a wrong value among the finite ones
+    message = fails(compare.assert_array_matches, "out", got, expected, source="relu_forward")
+    assert "dtype float64" in message and "1 NaN value" in message
+    assert "max abs error 0.5 at [1, 2]" in message and "1 of the other 5 values off" in message
+    # a wrong shape too: the non-finite values are still counted
+    message = fails(compare.assert_array_matches, "dx", np.full((3, 2), np.inf), expected)
+    assert message.startswith("dx has shape (3, 2), expected (2, 3); has dtype float64, expected float32")
+    assert "6 inf values where finite ones are expected" in message
+    # only wrong values: the message still starts with the error
+    message = fails(compare.assert_array_matches, "out", expected + np.float32(1), expected)
+    assert message.startswith("out: max abs error 1 at")
+
+
+def test_arrays_of_other_kinds_get_a_dtype_message_not_a_crash():
+    message = fails(compare.assert_array_matches, "out", np.array(["a", "b"]), np.zeros(2))
+    assert message.startswith("out has dtype <U1, expected float64")
+    message = fails(compare.assert_array_matches, "labels", np.array([1.0, 2.5]), np.array([1, 2]))
+    assert "has dtype float64, expected int64" in message and "max abs error 0.5 at [1]" in message
 
 
 def test_inputs_unchanged_detects_in_place_changes():

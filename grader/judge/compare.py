@@ -129,12 +129,14 @@ def _prefix(name: str, source: str | None) -> str:
 def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | None = None,
                          atol: float | None = None, reveal: bool = False, source: str | None = None,
                          hint: str | None = None) -> None:
-    """Check ``got`` against the reference ``expected``: type, shape, dtype, finiteness, then values.
+    """Check ``got`` against the reference ``expected``: type, then shape, dtype, finiteness and values.
 
     ``name`` is the output ("out", "dx" ...), ``source`` the student function that returned it.
     Tolerances default to the expected dtype's (see :data:`TOLERANCES`); integer and bool arrays must
-    match exactly. ``reveal`` adds the expected value at the worst index (public tests only);
-    ``hint`` is appended to any failure message.
+    match exactly. Once ``got`` is an array, every property that fails is named in the one message
+    (a wrong dtype *and* NaNs *and* wrong values), so a student never fixes one only to meet the next.
+    ``reveal`` adds the expected value at the worst index (public tests only); ``hint`` is appended to
+    any failure message.
     """
     __tracebackhide__ = True
     expected = np.asarray(expected)
@@ -145,22 +147,52 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
         if source:
             _fail(f"{source} returned {with_article(kind)} for {name}, expected a NumPy array", hint)
         _fail(f"{name} is {with_article(kind)}, expected a NumPy array", hint)
-    if got.shape != expected.shape:
-        _fail(f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}", hint)
+    problems = []
+    same_shape = got.shape == expected.shape
+    if not same_shape:
+        problems.append(f"has shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
     if got.dtype != expected.dtype:
         extra = ""
         if expected.dtype == np.float32 and got.dtype == np.float64:
             extra = " (float32 inputs must give float32 results: do not upcast)"
-        _fail(f"{what} has dtype {got.dtype}, expected {expected.dtype}{extra}", hint)
-    if got.dtype.kind in "fc":
-        bad = ~np.isfinite(got) & np.isfinite(expected)
-        if bad.any():
-            n_nan = int(np.isnan(got[bad]).sum())
-            n_inf = int(bad.sum()) - n_nan
-            counts = " and ".join(f"{n} {kind}" for n, kind in ((n_nan, "NaN"), (n_inf, "inf")) if n)
-            first = _index(int(np.flatnonzero(bad)[0]), got.shape)
-            plural = "s" if int(bad.sum()) > 1 else ""
-            _fail(f"{what} has {counts} value{plural} where finite ones are expected (first at {first})", hint)
+        problems.append(f"has dtype {got.dtype}, expected {expected.dtype}{extra}")
+    numeric = got.dtype.kind in _NUMERIC and expected.dtype.kind in _NUMERIC
+    bad = _non_finite(got, expected, same_shape) if numeric else None
+    if bad is not None and bad.any():
+        problems.append(_non_finite_message(got, bad))
+    if same_shape and numeric:
+        values = _value_errors(got, expected, rtol, atol, bad, reveal)
+        if values:
+            problems.append(values)
+    if problems:
+        first = problems[0]
+        _fail(f"{what}{' ' if first.startswith('has ') else ': '}" + "; ".join(problems), hint)
+
+
+_NUMERIC = "biuf"  # complex, strings, dates ...: the dtype message says enough
+
+
+def _non_finite(got: np.ndarray, expected: np.ndarray, same_shape: bool) -> np.ndarray | None:
+    """Where ``got`` is NaN or ±inf and a finite value is expected (anywhere, if the shapes differ)."""
+    if got.dtype.kind != "f":
+        return None
+    if same_shape:
+        return ~np.isfinite(got) & np.isfinite(expected)
+    return ~np.isfinite(got) if np.isfinite(expected).all() else None
+
+
+def _non_finite_message(got: np.ndarray, bad: np.ndarray) -> str:
+    n_bad = int(bad.sum())
+    n_nan = int(np.isnan(got[bad]).sum())
+    counts = " and ".join(f"{n} {kind}" for n, kind in ((n_nan, "NaN"), (n_bad - n_nan, "inf")) if n)
+    first = _index(int(np.flatnonzero(bad)[0]), got.shape)
+    return f"has {counts} value{'s' if n_bad > 1 else ''} where finite ones are expected (first at {first})"
+
+
+def _value_errors(got: np.ndarray, expected: np.ndarray, rtol: float | None, atol: float | None,
+                  bad: np.ndarray | None, reveal: bool) -> str:
+    """The worst absolute and relative error and how many values are off ("" when none), skipping ``bad``."""
+    if "f" in (got.dtype.kind, expected.dtype.kind):
         default_rtol, default_atol = tolerances(expected.dtype)
         rtol = default_rtol if rtol is None else rtol
         atol = default_atol if atol is None else atol
@@ -178,20 +210,25 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
         off = got != expected
         abs_err = off.astype(np.float64)
         rel_err = np.full(off.shape, -1.0)
+    considered = got.size
+    if bad is not None and bad.any():  # already reported as non-finite: judge the others
+        off = off & ~bad
+        considered -= int(bad.sum())
     n_off = int(np.count_nonzero(off))
     if not n_off:
-        return
+        return ""
     worst = int(np.argmax(np.where(off, abs_err, -1.0)))
     rel_off = np.where(off, rel_err, -1.0)
     worst_rel = int(np.argmax(rel_off))
     rel = "" if rel_off.flat[worst_rel] < 0 else \
         f" (max rel error {_num(float(rel_off.flat[worst_rel]))} at {_index(worst_rel, got.shape)})"
-    message = (f"{what}: max abs error {_num(float(abs_err.flat[worst]))} at {_index(worst, got.shape)}{rel}; "
-               f"{n_off} of {got.size} values off")
+    of = f"{n_off} of {considered} values off" if considered == got.size else \
+        f"{n_off} of the other {considered} values off"
+    message = f"max abs error {_num(float(abs_err.flat[worst]))} at {_index(worst, got.shape)}{rel}; {of}"
     if reveal:
         message += (f"; at {_index(worst, got.shape)} expected {_num(float(expected.flat[worst]))}, "
                     f"got {_num(float(got.flat[worst]))}")
-    _fail(message, hint)
+    return message
 
 
 def assert_value_equals(name: str, got: Any, expected: Any, *, source: str | None = None, reveal: bool = False,

@@ -2,10 +2,16 @@
 
 Judge side only (trusted): this module computes expected values from ``solutions`` (through
 ``grader.reference``, which replays recorded values in a handout) and never reaches the runner.
+
+Two kinds of test: *random* ones take the ``rng`` fixture (inputs change with ``--seed``), *fixed* ones
+take no ``rng`` and draw from :func:`fixed_rng` (the same inputs at every seed). The deterministic,
+adversarial cases are fixed: their verdict cannot depend on the seed, and ``grader selftest`` relies on
+that (a mutant a fixed test kills is killed at every seed).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,6 +19,7 @@ import numpy as np
 
 from grader.judge.compare import (
     assert_array_matches,
+    assert_inputs_unchanged,
     assert_result_pair,
     assert_result_tuple,
     describe,
@@ -22,9 +29,14 @@ from grader.judge.proxy import StudentError
 from grader.reference import recorded
 
 __all__ = [
-    "backward_triple", "check_each", "expect_error", "forward_pair", "matches", "random_residual_state",
-    "reference_residual", "reference_residual_structure", "residual_report",
+    "backward_triple", "check_each", "expect_error", "fixed_rng", "forward_pair", "matches", "random_residual_state",
+    "reference_residual", "reference_residual_structure", "residual_report", "unchanged_call",
 ]
+
+
+def fixed_rng(name: str) -> np.random.Generator:
+    """A generator seeded from ``name`` alone, never from ``--seed``: the inputs of a fixed test."""
+    return np.random.default_rng(zlib.crc32(name.encode()))
 
 
 def _name(fn: Any) -> str:
@@ -41,6 +53,17 @@ def backward_triple(fn: Any, dout: Any, cache: Any, names: Sequence[str] = ("dx"
     """Call a student backward that returns several gradients and check the tuple's length."""
     __tracebackhide__ = True
     return assert_result_tuple(_name(fn), fn(dout, cache), names)
+
+
+def unchanged_call(fn: Any, names: Sequence[str], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn(*args, **kwargs)``, check that it left its positional array arguments unchanged, return its result.
+
+    ``names`` names the positional arguments, in order, for the message ("x", "w" ...).
+    """
+    __tracebackhide__ = True
+    result, after = fn.with_inputs(*args, **kwargs)
+    assert_inputs_unchanged(_name(fn), names, args, after)
+    return result
 
 
 def expect_error(fn: Any, *args: Any, error: str | tuple[str, ...] = "ValueError", mention: str | None = None,

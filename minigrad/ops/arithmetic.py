@@ -75,7 +75,11 @@ class Div(Function):
 
 
 class Pow(Function):
-    """``a ** b``: d/da = b·a^(b-1); d/db = a^b·log(a) (defined where a > 0)."""
+    """``a ** b``: d/da = b·a^(b-1), 0 where b = 0 (even at a = 0); d/db = a^b·log(a) (defined where a > 0).
+
+    At a = 0 the other exponents follow the formula as torch does: b = 1 gives 1, b = 2 gives 0, and
+    0 < b < 1 (a square root) gives +inf.
+    """
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
@@ -87,11 +91,14 @@ class Pow(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
         a, b, out = ctx.saved_arrays
+        xp = get_array_module(out)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(grad * b * a ** (b - 1), ctx.a_shape)
+            # a^0 is the constant 1, so its slope is 0 even at a = 0, where b·a^(b-1) would be 0·∞ = NaN
+            # (torch agrees). Raising 1 instead of a where b == 0 keeps that term 0, and warning-free.
+            base = xp.where(xp.asarray(b) == 0, xp.ones((), dtype=a.dtype), a)
+            ga = unbroadcast(grad * b * base ** (b - 1), ctx.a_shape)
         if ctx.needs_input_grad[1]:
-            xp = get_array_module(out)
             # a Python-scalar base makes a float64 0-d log: keep the gradient in out's dtype
             safe_log = xp.log(xp.where(a > 0, a, 1)).astype(out.dtype, copy=False)
             gb = unbroadcast(grad * out * safe_log, ctx.b_shape)
