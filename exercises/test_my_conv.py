@@ -4,9 +4,10 @@
 
 A test here checks a *property* every correct convolution has, so you need no reference code. Each
 test skips with a message while conv2d_forward still raises NotImplementedError, and runs once you
-have written it. Ideas for more tests: a bias adds a constant to each output map; padding "same"
-keeps H and W at stride 1; groups=C_in with one filter per channel never mixes channels; the
-output of conv1d equals conv2d on a height-1 image.
+have written it. The last one checks your backward pass numerically with ``minigrad.testing.gradcheck``
+(central differences in float64, element by element: see its docstring). Ideas for more tests: a
+bias adds a constant to each output map; padding "same" keeps H and W at stride 1; groups=C_in with
+one filter per channel never mixes channels; the output of conv1d equals conv2d on a height-1 image.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from exercises.conv import conv2d_forward, conv_output_size
+from exercises.conv import conv2d_backward, conv2d_forward, conv_output_size
+from minigrad.testing import gradcheck
 
 pytestmark = pytest.mark.student
 
@@ -67,3 +69,16 @@ def test_output_shape_follows_the_formula() -> None:
         pytest.skip("conv_output_size is not implemented yet: write it in exercises/conv.py")
     assert expected == ((7 - 3 + 2) // 2 + 1, (9 - 3 + 2) // 2 + 1)
     assert out.shape == (2, 4, *expected)
+
+
+def test_backward_matches_central_differences() -> None:
+    rng = np.random.default_rng(3)
+    for options in ({}, {"stride": 2, "padding": 1}, {"padding": "same", "groups": 2}):
+        groups = options.get("groups", 1)
+        x, w, b = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((6, 4 // groups, 3, 3)), rng.standard_normal(6)
+        conv(x, w, b, **options)  # skips while conv2d_forward is not written
+        try:
+            # dL/dx, dL/dw, dL/db of L = Σ out·g (g random) against (L(v + h) - L(v - h)) / 2h, element by element
+            gradcheck((conv2d_forward, conv2d_backward), x, w, b, **options)
+        except NotImplementedError:
+            pytest.skip("conv2d_backward is not implemented yet: write it in exercises/conv.py, then run again")

@@ -36,6 +36,7 @@ from .ops import (
                        argmax,
                        argmin,
                        broadcast_to,
+                       cat,
                        clip,
                        concatenate,
                        exp,
@@ -69,7 +70,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Context", "DeviceError", "Function", "Tensor", "abs", "active_kernels", "arange", "argmax", "argmin", "backend",
-    "bool_", "broadcast_to", "clip", "concatenate", "empty", "enable_grad", "exp", "eye", "flatten",
+    "bool_", "broadcast_to", "cat", "clip", "concatenate", "empty", "enable_grad", "exp", "eye", "flatten",
     "float32", "float64", "full", "full_like", "get_default_device", "int8", "int16", "int32", "int64",
     "is_grad_enabled", "kernels", "linspace", "log", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "no_grad", "ones", "ones_like", "ops", "pad", "permute", "rand", "rand_like", "randint",

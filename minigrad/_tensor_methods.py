@@ -71,3 +71,17 @@ def _all(self: Tensor, axis: Any = None) -> Tensor:
 
 Tensor.any = _any
 Tensor.all = _all
+
+
+def _numel(self: Tensor) -> int:
+    """The number of elements (PyTorch's name for ``size``)."""
+    return self.size
+
+
+def _dim(self: Tensor) -> int:
+    """The number of dimensions (PyTorch's name for ``ndim``)."""
+    return self.ndim
+
+
+Tensor.numel = _numel
+Tensor.dim = _dim

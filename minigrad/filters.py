@@ -112,10 +112,12 @@ def _panels(maps: np.ndarray, scale: int, lo: float | None = None,
     return [upscale(to_uint8(m, lo, hi), scale) for m in maps]
 
 
-def filter_grid_png(image: Any, path: str | os.PathLike[str],
+def filter_grid_png(image: Any, path: str | os.PathLike[str] | None,
                     filters: Mapping[str, Any] = CLASSIC_FILTERS, scale: int = 4, pad: int = 4,
                     ncols: int = 4, labels: bool = True, clip: bool = False) -> np.ndarray:
     """Write the (H, W) ``image`` and its version through each filter as one PNG grid; returns the grid.
+
+    ``path=None`` only returns it (a notebook shows it with :func:`minigrad.notebook.show`).
 
     Panels, in order: the original, then one per filter (``identity`` first),
     enlarged ``scale``× and, with ``labels``, captioned with the filter's name.
@@ -180,7 +182,7 @@ def layer_output(model: Module, image: Any, layer: str | None = None) -> np.ndar
     return captured[0][0]
 
 
-def feature_maps_png(model: Module, image: Any, path: str | os.PathLike[str], layer: str | None = None,
+def feature_maps_png(model: Module, image: Any, path: str | os.PathLike[str] | None, layer: str | None = None,
                      scale: int = 3, ncols: int = 8, max_maps: int = 64, pad: int = 2) -> np.ndarray:
     """Write the feature maps of ``layer`` (default: the first conv) for one image as a PNG grid.
 
@@ -194,7 +196,7 @@ def feature_maps_png(model: Module, image: Any, path: str | os.PathLike[str], la
     return picture
 
 
-def filters_png(conv_weight: Any, path: str | os.PathLike[str], scale: int = 8, ncols: int = 8,
+def filters_png(conv_weight: Any, path: str | os.PathLike[str] | None, scale: int = 8, ncols: int = 8,
                 pad: int = 2, max_in: int = 16) -> np.ndarray:
     """Write a conv layer's filters, weight (C_out, C_in, KH, KW) or the Conv2d itself, as a PNG grid.
 

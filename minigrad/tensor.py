@@ -190,28 +190,38 @@ class Tensor:
         """Keep ``.grad`` on this intermediate tensor too after ``backward``."""
         self._retains_grad = True
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = False, create_graph: bool = False, *,
+                 grad: Any = None) -> None:
         """Compute d(self)/dx for every leaf x that requires grad, adding it to ``x.grad``.
 
-        ``grad`` defaults to 1 for a one-element tensor (a loss); any other
-        tensor needs ``grad`` of its own shape (the vector in a vector-Jacobian
-        product). The graph is freed afterwards unless ``retain_graph``.
+        ``gradient`` (PyTorch's name; ``grad=`` is accepted too) defaults to 1 for a
+        one-element tensor (a loss); any other tensor needs a gradient of its own
+        shape (the vector v of the vector-Jacobian product vᵀJ). The graph is freed
+        afterwards unless ``retain_graph``. ``create_graph=True`` (gradients of
+        gradients) is not supported.
         """
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward(): gradient= and grad= are two spellings of one argument; give it once")
+            gradient = grad
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): minigrad does not record the backward pass, "
+                                      "so gradients of gradients are not available")
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: make an input "
                                "with requires_grad=True (outside no_grad) first")
         xp = backend.get_array_module(self.data)
-        if grad is None:
+        if gradient is None:
             if self.size != 1:
                 raise RuntimeError(f"backward() without a gradient works only on a one-element tensor "
-                                   f"(a loss); this one has shape {self.shape}: pass grad of that shape")
+                                   f"(a loss); this one has shape {self.shape}: pass gradient of that shape")
             seed = xp.ones(self.data.shape, dtype=self.dtype)
         else:
-            seed = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            seed = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=self.dtype)
             if tuple(seed.shape) != self.shape:
-                raise ValueError(f"backward(grad): grad has shape {tuple(seed.shape)}, "
+                raise ValueError(f"backward(gradient): gradient has shape {tuple(seed.shape)}, "
                                  f"expected {self.shape}")
-        autograd.run_backward(self, seed, retain_graph=retain_graph)
+        autograd.run_backward(self, seed, retain_graph=bool(retain_graph))
 
     def zero_grad(self) -> None:
         self.grad = None

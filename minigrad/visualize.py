@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PNG_SIGNATURE", "grid", "text_image", "to_uint8", "upscale", "write_png"]
+__all__ = ["PNG_SIGNATURE", "grid", "png_bytes", "text_image", "to_uint8", "upscale", "write_png"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type
@@ -31,8 +31,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def write_png(path: str | os.PathLike[str], image: np.ndarray) -> None:
-    """Write a uint8 image, (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, as an 8-bit PNG file."""
+def png_bytes(image: np.ndarray) -> bytes:
+    """A uint8 image, (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, encoded as an 8-bit PNG file."""
     array = np.asarray(image)
     if array.dtype != np.uint8:
         raise TypeError(f"write_png: expected a uint8 array, got {array.dtype} (see to_uint8)")
@@ -45,7 +45,14 @@ def write_png(path: str | os.PathLike[str], image: np.ndarray) -> None:
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPES[channels], 0, 0, 0)
     rows = np.concatenate([np.zeros((height, 1), np.uint8), array.reshape(height, width * channels)], axis=1)
     data = PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
-    data += _chunk(b"IEND", b"")
+    return data + _chunk(b"IEND", b"")
+
+
+def write_png(path: str | os.PathLike[str] | None, image: np.ndarray) -> None:
+    """Write a uint8 image as a PNG file (see :func:`png_bytes`); ``path=None`` writes nothing."""
+    data = png_bytes(image)
+    if path is None:
+        return
     directory = os.path.dirname(os.fspath(path))
     if directory:
         os.makedirs(directory, exist_ok=True)

@@ -4,10 +4,10 @@
     x = minigrad.tensor(rng.standard_normal((3, 4)), dtype="float64", requires_grad=True)
     assert_gradients_match(lambda x: x.exp(), [x])
 
-``assert_gradients_match`` runs ``f`` once, draws a random upstream gradient
-``g`` of the output's shape, back-propagates ``(f(*inputs) * g).sum()`` and
-compares every input's ``.grad`` — shape and dtype first, then values — with
-central differences of the same scalar taken on every element of every input.
+``assert_gradients_match`` runs ``f`` once, back-propagates ``(f(*inputs) * g).sum()`` for a
+random upstream ``g`` and checks every input's ``.grad`` (shape, dtype), then compares the
+values with central differences on every element of every input through
+``minigrad.testing.gradcheck``, the checker students use too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+from minigrad.testing import gradcheck
 
 # One setting for every property-based gradient check: few, small examples keep the suite fast.
 GRAD_SETTINGS = settings(max_examples=25, deadline=None,
@@ -32,71 +33,31 @@ def f64(array: Any, requires_grad: bool = True) -> mg.Tensor:
     return mg.tensor(np.asarray(array, dtype=np.float64), dtype="float64", requires_grad=requires_grad)
 
 
-def _scalar_value(out: Any) -> float:
-    value = out.data if isinstance(out, mg.Tensor) else np.asarray(out)
-    return float(np.asarray(value).sum())
-
-
-def numerical_grad(f: Callable[..., Any], inputs: Sequence[mg.Tensor], eps: float = 1e-6) -> list[np.ndarray]:
-    """d f(*inputs) / d input by central differences, for every element of every input.
-
-    ``f`` returns a one-element tensor (a scalar loss). Inputs must be float64;
-    they are perturbed in place one element at a time and restored exactly.
-    """
-    grads = []
-    with mg.no_grad():
-        for x in inputs:
-            if x.dtype != np.float64:
-                raise TypeError(f"numerical_grad needs float64 inputs, got {x.dtype}")
-            grad = np.zeros(x.shape, dtype=np.float64)
-            data = x.data
-            for idx in np.ndindex(*x.shape):
-                original = data[idx]
-                data[idx] = original + eps
-                plus = _scalar_value(f(*inputs))
-                data[idx] = original - eps
-                minus = _scalar_value(f(*inputs))
-                data[idx] = original
-                grad[idx] = (plus - minus) / (2 * eps)
-            grads.append(grad)
-    return grads
-
-
-def analytic_grad(f: Callable[..., Any], inputs: Sequence[mg.Tensor], upstream: np.ndarray | None = None,
-                  seed: int = 0) -> tuple[mg.Tensor, np.ndarray, list[mg.Tensor | None]]:
-    """Run ``(f(*inputs) * g).sum().backward()``; returns (output, g, each input's .grad)."""
-    for x in inputs:
-        x.grad = None
-    out = f(*inputs)
-    if upstream is None:
-        upstream = np.random.default_rng(seed).standard_normal(out.shape)
-    g = mg.tensor(np.asarray(upstream, dtype=out.dtype), dtype=out.dtype)
-    (out * g).sum().backward()
-    return out, np.asarray(upstream), [x.grad for x in inputs]
-
-
 def assert_gradients_match(f: Callable[..., Any], inputs: Sequence[mg.Tensor], eps: float = 1e-6,
                            rtol: float = 1e-5, atol: float = 1e-6, seed: int = 0) -> mg.Tensor:
     """Check ``backward`` of ``f`` against central differences; returns ``f(*inputs)``.
 
-    Every input must be a float64 tensor requiring grad. The comparison uses a
-    random upstream gradient, so a wrong transpose or a missing broadcast sum
-    cannot hide behind an all-ones upstream.
+    Every input must be a float64 tensor requiring grad. The values are compared by
+    ``minigrad.testing.gradcheck`` (a random upstream gradient, so a wrong transpose or a
+    missing broadcast sum cannot hide behind an all-ones upstream); here, on top, every
+    input's ``.grad`` must exist with the input's shape and dtype and not require grad itself.
     """
     inputs = list(inputs)
     for i, x in enumerate(inputs):
         assert isinstance(x, mg.Tensor) and x.requires_grad, f"input {i} must be a tensor requiring grad"
         assert x.dtype == np.float64, f"input {i} must be float64 for a gradient check, got {x.dtype}"
-    out, g, grads = analytic_grad(f, inputs, seed=seed)
+        x.grad = None
+    out = f(*inputs)
     assert out.dtype == np.float64, f"float64 inputs gave a {out.dtype} output"
-    expected = numerical_grad(lambda *xs: (f(*xs) * g).sum(), inputs, eps=eps)
-    for i, (x, grad, num) in enumerate(zip(inputs, grads, expected)):
+    upstream = np.random.default_rng(seed).standard_normal(out.shape)
+    (out * mg.tensor(upstream, dtype=out.dtype)).sum().backward()
+    for i, x in enumerate(inputs):
+        grad = x.grad
         assert grad is not None, f"input {i} of shape {x.shape} got no gradient"
         assert grad.shape == x.shape, f"input {i}: gradient shape {grad.shape} != input shape {x.shape}"
         assert grad.dtype == x.dtype, f"input {i}: gradient dtype {grad.dtype} != input dtype {x.dtype}"
         assert not grad.requires_grad, f"input {i}: a gradient must not require grad itself"
-        np.testing.assert_allclose(grad.numpy(), num, rtol=rtol, atol=atol,
-                                   err_msg=f"input {i} of shape {x.shape}: backward != central differences")
+    gradcheck(f, *inputs, eps=eps, rtol=rtol, atol=atol, seed=seed)
     return out
 
 

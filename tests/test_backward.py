@@ -206,7 +206,7 @@ def test_backward_on_a_non_scalar_needs_a_gradient():
 
 def test_backward_with_a_gradient_of_the_wrong_shape():
     x = mg.ones(2, 3, requires_grad=True)
-    with pytest.raises(ValueError, match=r"grad has shape \(3, 2\), expected \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"gradient has shape \(3, 2\), expected \(2, 3\)"):
         (x * 2).backward(np.ones((3, 2)))
     assert x.grad is None
 

@@ -18,6 +18,7 @@ from .. import backend, ops
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ..kernels import KernelError, get_kernel
+from ..ops._spelling import pytorch_spellings
 from ..random import get_generator
 from ..tensor import Tensor
 
@@ -154,6 +155,7 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     return SoftmaxCrossEntropyOp.apply(logits, raw)
 
 
+@pytorch_spellings
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - max) / Σ exp(x - max), differentiable through the engine's ops."""
     shifted = x - x.max(axis=axis, keepdims=True).detach()
@@ -161,7 +163,9 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+@pytorch_spellings
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """(x - max) - log Σ exp(x - max) along ``axis`` (or ``dim``)."""
     shifted = x - x.max(axis=axis, keepdims=True).detach()
     return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
 

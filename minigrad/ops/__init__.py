@@ -4,10 +4,11 @@ from .arithmetic import add, div, mul, neg, pow, sub
 from .compare import argmax, argmin, eq, ge, gt, le, lt, ne
 from .elementwise import abs, clip, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
 from .matmul import matmul
-from .reduce import max, mean, min, std, sum, var
+from .reduce import ValuesIndices, max, mean, min, std, sum, var
 from .shape import (
                     broadcast_to,
                     cast,
+                    cat,
                     concatenate,
                     flatten,
                     getitem,
@@ -22,7 +23,8 @@ from .shape import (
 )
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "div", "eq", "exp",
+    "ValuesIndices", "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "cat", "clip", "concatenate", "div",
+    "eq", "exp",
     "flatten", "ge", "getitem", "gt", "le", "log", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "reshape", "sigmoid", "sqrt", "squeeze",
     "stack", "std", "sub", "sum", "tanh", "to_device", "transpose", "unsqueeze", "var", "where",

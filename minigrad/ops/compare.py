@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._spelling import pytorch_spellings
 from ._util import normalize_axes
 
 
@@ -41,6 +42,7 @@ def ge(a: Any, b: Any) -> Any:
     return _constant(_data(a) >= _data(b))
 
 
+@pytorch_spellings
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     """Index of the largest value (the first one among ties), as int64."""
     data = _data(x)
@@ -49,6 +51,7 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     return _constant(data.argmax(axis=axis, keepdims=keepdims).astype("int64"))
 
 
+@pytorch_spellings
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     """Index of the smallest value (the first one among ties), as int64."""
     data = _data(x)

@@ -14,6 +14,7 @@ from typing import Any
 from .. import backend, dtypes
 from ..autograd import Context, Function
 from ..backend import get_array_module
+from ._spelling import pytorch_spellings
 from ._util import normalize_axes, unbroadcast
 
 
@@ -219,6 +220,7 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     return reshape(x, *shape[:start], merged, *shape[end + 1:])
 
 
+@pytorch_spellings
 def squeeze(x: Any, axis: Any = None) -> Any:
     axes = normalize_axes(axis, x.ndim, "squeeze") if axis is not None else tuple(
         i for i, n in enumerate(x.shape) if n == 1)
@@ -227,6 +229,7 @@ def squeeze(x: Any, axis: Any = None) -> Any:
     return reshape(x, *[n for i, n in enumerate(x.shape) if i not in axes])
 
 
+@pytorch_spellings
 def unsqueeze(x: Any, axis: int) -> Any:
     (a,) = normalize_axes(axis, x.ndim + 1, "unsqueeze")
     shape = list(x.shape)
@@ -246,10 +249,19 @@ def getitem(x: Any, index: Any) -> Any:
     return GetItem.apply(x, index)
 
 
+@pytorch_spellings
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Any:
+    """Join tensors along an existing ``axis``; their shapes must agree on every other axis."""
     return Concatenate.apply(axis, *tensors)
 
 
+@pytorch_spellings
+def cat(tensors: Sequence[Any], axis: int = 0) -> Any:
+    """PyTorch's name for :func:`concatenate`: ``cat([a, b], dim=1)``."""
+    return Concatenate.apply(axis, *tensors)
+
+
+@pytorch_spellings
 def stack(tensors: Sequence[Any], axis: int = 0) -> Any:
     """Join along a new axis: every tensor gets a size-1 axis there, then they are concatenated."""
     if not tensors:

@@ -1,4 +1,7 @@
-"""Test helpers: run minigrad's GPU code path on the CPU with a CuPy stand-in.
+"""Test helpers: a numerical gradient checker, and minigrad's GPU code path on the CPU with a CuPy stand-in.
+
+``gradcheck(fn, *inputs)`` checks a kernel pair, a ``Function`` or a function of tensors against central
+differences in float64 (:mod:`minigrad.testing.gradcheck`).
 
 ``fake_cuda()`` serves the ``"cuda"`` device with :mod:`minigrad.testing.fakecupy` for the duration of a
 ``with`` block, so everything created with ``device="cuda"`` holds ``fakecupy.ndarray`` data, which NumPy
@@ -13,8 +16,9 @@ from types import ModuleType
 
 from minigrad import backend
 from minigrad.testing import fakecupy
+from minigrad.testing.gradcheck import GradcheckError, GradcheckResult, gradcheck
 
-__all__ = ["fake_cuda", "fakecupy"]
+__all__ = ["GradcheckError", "GradcheckResult", "fake_cuda", "fakecupy", "gradcheck"]
 
 
 @contextmanager
