@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -29,6 +30,9 @@ from grader.exercises import total_weight
 from grader.gradebook import Gradebook, GradebookBusy, GradeRecord, check_student_id
 from grader.results import TestResult
 from grader.submission import Submission, load_submission, student_id
+
+if TYPE_CHECKING:
+    from grader.judge.sandbox import Decision
 
 JUDGE_MARK = "grader.judge.plugin"  # in every judge's command line (``python -m pytest -p grader.judge.plugin``)
 
@@ -45,14 +49,44 @@ class Interrupted(KeyboardInterrupt):
         self.signum, self.note = signum, note
 
 
-def sandbox_mode() -> str:
-    """``sandbox.status()``, printing ``sandbox.WARNING`` to stderr when submissions would run unsandboxed."""
+def checking_sandbox() -> str:
+    """The tier for ``grader check``: bubblewrap where it works, else rlimits only, without a word (the
+    code is the student's own; the warnings are for grading other people's)."""
     from grader.judge import sandbox
 
-    mode = sandbox.status()
-    if mode != "bwrap":
-        print(sandbox.WARNING, file=sys.stderr)
-    return mode
+    return sandbox.decide("auto", grading=False).tier
+
+
+def grading_sandbox(choice: str = "auto", paths: Sequence[Path] = ()) -> Decision:
+    """The tier submissions are graded in (:mod:`grader.judge.sandbox`).
+
+    Misuse when it cannot be had: an explicit choice this machine cannot meet; ``rlimits-only`` as root
+    without asking for it (runners would run as root: ``--sandbox rlimits-only`` accepts that); a uid
+    tier under which a runner could read one of ``paths`` (submissions, the gradebook) or the kit's secrets.
+    In a uid tier everything written from here on is private to the grader (umask 077). The caller tells
+    the tier with :func:`announce` once its other arguments are known to be good.
+    """
+    from grader.judge import identity, sandbox
+
+    try:
+        decision = sandbox.decide(choice, paths=paths)
+    except sandbox.SandboxUnavailable as err:
+        raise Misuse(str(err)) from None
+    if decision.tier == "rlimits-only" and identity.is_root() and sandbox.requested(choice) == "auto":
+        raise Misuse("as root, with neither bubblewrap nor runner uids available here, submissions would run as "
+                     f"root with rlimits only ({'; '.join(decision.reasons)}); fix that, or pass "
+                     "--sandbox rlimits-only to accept it")
+    if decision.exposure():
+        raise Misuse(decision.exposure())
+    if decision.uses_uid:
+        os.umask(0o077)
+    return decision
+
+
+def announce(decision: Decision) -> None:
+    """One line on stderr saying how runners are confined, unless it is bubblewrap (the normal case)."""
+    if decision.tier != "bwrap":
+        print(decision.line(), file=sys.stderr)
 
 
 def grader_version() -> str:
@@ -123,9 +157,12 @@ def grade(args: argparse.Namespace) -> int:
     if unknown:
         raise Misuse(f"--only {unknown[0]}: not among the submissions given")
     digest = _suite_digest(args.suite)
+    suite_path = [] if args.suite in ("hidden", "public") else [Path(args.suite)]
+    decision = grading_sandbox(getattr(args, "sandbox", "auto"), [*paths.values(), args.out, *suite_path])
     book = open_gradebook(args.out)
     with book:
-        mode = sandbox_mode()
+        announce(decision)
+        mode = decision.tier
         version, start = grader_version(), time.monotonic()
         subs = {student: load_submission(path) for student, path in sorted(paths.items())}
         todo, skipped = [], 0
@@ -271,7 +308,8 @@ def _grade_one(sub: Submission, args: argparse.Namespace, digest: str, version: 
                                 memory_mb=getattr(args, "memory_mb", 4096),
                                 cpu_seconds=getattr(args, "cpu_seconds", 300),
                                 file_size_mb=getattr(args, "file_size_mb", 16),
-                                open_files=getattr(args, "open_files", 256), processes=getattr(args, "processes", 64))
+                                open_files=getattr(args, "open_files", 256), processes=getattr(args, "processes", 64),
+                                sandbox=mode or "auto")
             results = run.results
             sandbox = getattr(run, "sandbox", "") or mode  # as the judge reports it ran the runners
             status = "graded" if run.status == "completed" else run.status

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import signal
 import sqlite3
 import sys
@@ -22,14 +21,10 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from tqdm import tqdm
-
 from grader import __version__
-from grader.batch import Interrupted, Misuse, grade, sandbox_mode
-from grader.exercises import EXERCISE_FILES, EXERCISES, select, total_weight
+from grader.batch import Interrupted, Misuse, grade
+from grader.exercises import EXERCISE_FILES, EXERCISES
 from grader.packing import pack as pack_zip
-from grader.report_text import check_summary, check_table
-from grader.results import TestResult, by_exercise
 
 __all__ = ["Misuse", "build_parser", "check", "export", "grade", "main", "pack"]
 
@@ -73,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--test-timeout", type=_positive(float), default=30.0, metavar="S")
     grade.add_argument("--total-timeout", type=_positive(float), default=900.0, metavar="S")
     grade.add_argument("--seed", type=int, default=0, help="base seed of the tests' random inputs")
+    grade.add_argument("--sandbox", choices=("auto", "bwrap", "uid", "rlimits-only"), default="auto",
+                       help="how runners are confined (auto: the strongest available; docs/grader.md)")
     limits = grade.add_argument_group("each runner's limits")
     limits.add_argument("--memory-mb", type=_positive(int), default=4096, metavar="MB", help="address space")
     limits.add_argument("--cpu-seconds", type=_positive(int), default=300, metavar="S", help="CPU time per exercise")
@@ -95,7 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("--suite", choices=("hidden", "public"), default="hidden",
                             help="hidden (default: public + hidden tests) or public")
     gradescope.add_argument("--test-timeout", type=_positive(float), default=30.0, metavar="S")
-    gradescope.add_argument("--total-timeout", type=_positive(float), default=900.0, metavar="S")
+    gradescope.add_argument("--total-timeout", type=_positive(float), default=480.0, metavar="S",
+                            help="stop grading a submission after S seconds (default 480: below Gradescope's "
+                                 "10-minute default; its maximum is 2400)")
+    gradescope.add_argument("--seed", type=int, default=0, help="base seed of the tests' random inputs")
+    gradescope.add_argument("--residual-kernels", choices=("reference", "student"), default="reference",
+                            help="grade the residual block on the reference conv/ReLU (shipped for the judge "
+                                 "only) or on the student's own (nothing of the reference shipped)")
+    gradescope.add_argument("--sandbox", choices=("auto", "bwrap", "uid", "rlimits-only"), default="auto",
+                            help="how runners are confined on Gradescope (auto: the strongest available)")
     classroom = targets.add_parser("github-classroom", help="a workflow and autograding.json (public points)")
     classroom.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                            help="the repository root to write .github/ into (default: .)")
@@ -109,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] and argv[0] in instructor_only and importlib.util.find_spec(instructor_only[argv[0]]) is None:
         print(f"grader {argv[0]}: only in the instructor's kit (this is a student handout)", file=sys.stderr)
         return 2
-    if argv[:1] == ["selftest"]:  # its own parser: --suite, --jobs, --only, --list, --json, --check-leaks
+    if argv[:1] == ["selftest"]:  # its own parser: --suite, --jobs, --only, --seeds, --list, --json ...
         from grader.selftest import main as selftest_main
 
         with _stop_signals():
@@ -163,65 +168,34 @@ def _stop_signals() -> Iterator[None]:
 
 def kit_exercises_dir() -> Path:
     """The folder of the ``exercises`` package this grader sees (the checkout's), else ./exercises."""
-    spec = importlib.util.find_spec("exercises")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return Path("exercises")
+    from grader.checking import kit_exercises_dir as find
+
+    return find()
 
 
 def exercises_dir(given: Path | None) -> Path:
     """``--dir`` or the kit's exercises folder, checked to hold at least one exercise file."""
-    folder = given if given is not None else kit_exercises_dir()
-    if folder.is_file():
-        raise Misuse(f"--dir {folder} is a file: give the folder holding {', '.join(EXERCISE_FILES)}")
-    if not folder.is_dir():
-        raise Misuse(f"no exercises folder at {folder} (use --dir)")
-    if not os.access(folder, os.R_OK | os.X_OK):
-        raise Misuse(f"cannot read {folder}")
-    if not any((folder / name).is_file() for name in EXERCISE_FILES):
-        raise Misuse(f"{folder} holds none of {', '.join(EXERCISE_FILES)}")
-    return folder
+    from grader.checking import CheckError, find_exercises
+
+    try:
+        return find_exercises(given)
+    except CheckError as err:
+        raise Misuse(str(err)) from None
 
 
 def check(args: argparse.Namespace) -> int:
-    """Run the public suite, one judge run per exercise, and print the table (or JSON)."""
-    try:
-        names = select(args.exercises)
-    except ValueError as err:
-        raise Misuse(str(err)) from None
-    folder = exercises_dir(args.dir)
-    from grader.judge.run import SuiteError, run_suite  # the judge: needed by check and grade only
+    """Run the public suite, one judge run per exercise, and print the table (or JSON).
 
-    sandbox_mode()  # warns on stderr when submissions would run without the sandbox
-    runs: dict[str, tuple[list[TestResult], str]] = {}
-    with tqdm(names, desc="public tests", unit="exercise", file=sys.stderr, leave=False,
-              disable=True if args.json else None) as progress:
-        for name in progress:
-            progress.set_postfix_str(name)
-            try:
-                run = run_suite(folder, "public", [name], test_timeout=args.test_timeout)
-            except SuiteError:  # no public tests for this exercise
-                runs[name] = ([], "")
-                continue
-            runs[name] = (run.results, "" if run.status == "completed" else run.message or run.status)
-    results = [r for name in names for r in runs[name][0]]
-    totals = by_exercise(results, names)
-    ok = bool(results) and all(r.passed for r in results) and not any(problem for _, problem in runs.values())
-    points = sum(t.points for t in totals.values())
-    max_points = sum(t.max_points for t in totals.values())
-    if args.json:
-        payload = {"suite": "public", "exercises_dir": str(folder.resolve()), "passed": ok,
-                   "score": round(points, 6), "max_score": round(max_points, 6),
-                   "hidden_points": max(0.0, total_weight(names) - max_points),
-                   "exercises": {name: {**vars(totals[name]), "problem": runs[name][1],
-                                        "tests": [r.to_dict() for r in runs[name][0]]} for name in names}}
-        print(json.dumps(payload, indent=2))
-        return 0 if ok else 1
-    print(f"grader check: public tests on {folder}\n")
-    for name in names:
-        print(check_table(name, runs[name][0], runs[name][1]) + "\n")
-    print(check_summary(points, max_points, names))
-    return 0 if ok else 1
+    The work is :func:`grader.checking.run_check`, which ``from grader import check`` runs in a notebook.
+    """
+    from grader.checking import CheckError, run_check
+
+    try:
+        report = run_check(args.exercises, args.dir, test_timeout=args.test_timeout, progress=not args.json)
+    except CheckError as err:
+        raise Misuse(str(err)) from None
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.text())
+    return 0 if report.passed else 1
 
 
 def pack(args: argparse.Namespace) -> int:
@@ -251,14 +225,21 @@ def export(args: argparse.Namespace) -> int:
     if args.out.is_dir() if args.target == "gradescope" else args.out.is_file():
         raise Misuse(f"--out {args.out} is a {'directory; name the zip file' if args.out.is_dir() else 'file'}")
     if args.target == "gradescope":
-        from grader.export.gradescope import build
+        from grader.export.autograder_zip import ExportError, build
 
         try:
-            names = build(args.out, args.suite, test_timeout=args.test_timeout, total_timeout=args.total_timeout)
+            built = build(args.out, args.suite, test_timeout=args.test_timeout, total_timeout=args.total_timeout,
+                          seed=args.seed, residual_kernels=args.residual_kernels, sandbox=args.sandbox)
+        except ExportError as err:
+            print(f"grader export: {err}", file=sys.stderr)
+            return 1
         except OSError as err:
             raise Misuse(f"cannot write --out {args.out}: {err.strerror or err}") from None
-        print(f"wrote {args.out}: setup.sh, run_autograder and the kit ({len(names) - 2} files), "
-              f"--suite {args.suite}; upload it as the Gradescope autograder")
+        for warning in built.warnings:
+            print(f"grader export: warning: {warning}", file=sys.stderr)
+        print(f"wrote {args.out}: setup.sh, run_autograder and the kit ({len(built.names) - 2} files; "
+              f"{built.calls} expected values recorded, no solutions/), --suite {args.suite}; checked: the "
+              "reference scores full marks and the stubs 0 from it. Upload it as the Gradescope autograder")
         return 0
     from grader.export.github_classroom import ExportError
     from grader.export.github_classroom import export as classroom_export

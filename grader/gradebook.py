@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import io
 import json
 import os
@@ -30,6 +29,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import IO
 
 from grader.exercises import EXERCISES, WEIGHTS
 from grader.report_text import feedback_markdown, num, summary_text
@@ -72,7 +72,7 @@ class GradeRecord:
     finished: str
     duration: float
     message: str = ""
-    sandbox: str = ""  # how the submission's code ran: "bwrap", "rlimits-only", or "" (it never ran)
+    sandbox: str = ""  # the tier its code ran in ("bwrap", "uid+seccomp", "uid", "rlimits-only"), "" if it never ran
 
 
 class GradebookBusy(RuntimeError):
@@ -112,6 +112,25 @@ def fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _lock_exclusive(handle: IO[str]) -> None:
+    """Hold an exclusive lock on the open file ``handle`` until it is closed; BlockingIOError if taken.
+
+    ``fcntl`` is imported here, not at the top: it is POSIX-only, and ``grader check`` and ``grader pack``
+    (which import this module through the CLI) must start on Windows too. There ``msvcrt`` locks instead.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError(f"{handle.name} is locked") from None
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 class Gradebook:
     """The output directory of a grading run; use as a context manager (closes the database)."""
 
@@ -123,7 +142,7 @@ class Gradebook:
             folder.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.out / LOCK_NAME, "a")  # noqa: SIM115  (held until close)
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock_exclusive(self._lock)
         except BlockingIOError:
             self._lock.close()
             raise GradebookBusy(f"another grader is writing to {self.out}; wait for it or choose another --out"
@@ -183,13 +202,16 @@ class Gradebook:
                    sandbox: str = "") -> bool:
         """True when the stored grade came from the same files, suite and grader, and its outputs exist.
 
-        A grade made without the sandbox is not current once one is available (``sandbox="bwrap"``).
+        A grade made in a weaker sandbox tier than ``sandbox`` (this run's) is not current: regrading it
+        where the runners are better confined is the point of having moved there.
         """
+        from grader.judge.sandbox import rank
+
         record = self.record_of(student)
         return (record is not None and bool(content_hash) and record.status in FINAL_STATUSES
                 and (record.content_hash, record.suite_hash, record.grader_version)
                 == (content_hash, suite_hash, grader_version)
-                and not (sandbox == "bwrap" and record.sandbox not in ("", "bwrap"))
+                and not (sandbox and record.sandbox and rank(record.sandbox) > rank(sandbox))
                 and (self.results_dir / f"{student}.json").is_file()
                 and (self.feedback_dir / f"{student}.md").is_file())
 

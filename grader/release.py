@@ -1,16 +1,18 @@
 """``grader release --out DIR``: build the student handout, then check that it gives nothing away.
 
 The handout holds ``minigrad/``, the stubs of ``exercises/`` (with ``_utils.py`` and ``test_my_conv.py``),
-the grader without the hidden suites, the self-test or this command, the public suites with their
-expected values, a student ``pyproject.toml``, ``README.md`` and ``docs/``. It holds no ``solutions``:
-the public suites get their expected values through :mod:`grader.reference`, which replays the results
-recorded here, by running the public suite once against the reference solutions (base seed 0, as
-``grader check`` uses), into ``grader/suites/public/expected.npz`` and ``expected.json``.
+the ``notebooks/`` (outputs cleared), the grader without the hidden suites, the self-test or this
+command, the public suites with their expected values, a student ``pyproject.toml``, ``README.md`` and
+``docs/``. It holds no ``solutions``: the public suites get their expected values through
+:mod:`grader.reference`, which replays the results recorded here, by running the public suite once
+against the reference solutions (base seed 0, as ``grader check`` uses), into
+``grader/suites/public/expected.npz`` and ``expected.json``.
 
 The finished handout is checked (``check_handout``): no file or folder named ``solutions``, no hidden
 suite, no function whose body is the body of a reference solution's function (normalised AST dumps,
-docstrings dropped), no name of a hidden test anywhere. A failed check exits 1 with one line and
-leaves no handout behind. ``grader release --check DIR`` checks an existing handout only.
+docstrings dropped; in .py files and in notebooks' code cells), no name of a hidden test anywhere. A
+failed check exits 1 with one line and leaves no handout behind. ``grader release --check DIR`` checks
+an existing handout only.
 
 Exit status: 0 done, 1 the build or its check failed (one line on stderr), 2 misuse.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
+import json
 import os
 import re
 import shutil
@@ -38,9 +40,11 @@ KIT = Path(grader.__file__).resolve().parent.parent
 GRADER_LEFT_OUT = ("suites/hidden", "mutants.py", "selftest.py", "release.py", "export")
 #: Sections of the kit's README that a student's README keeps.
 README_SECTIONS = ("The engine in five lines", "Layers take their kernels from your code", "The lecture's networks",
-                   "nn, optim, data", "GPU (CuPy)", "Training")
+                   "nn, optim, data", "GPU (CuPy)", "Training", "Systems")
 #: Sections of docs/grader.md that the student's copy keeps.
 GRADER_DOC_SECTIONS = ("For students", "Scoring")
+#: The URL in the notebooks' Colab cell that ``--colab-url`` replaces.
+COLAB_PLACEHOLDER = "https://github.com/YOUR-COURSE/YOUR-REPOSITORY.git"
 #: A function body with fewer AST nodes than this is too small to count as a solution (``return x``).
 MIN_BODY_NODES = 12
 
@@ -65,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the handout (new or empty)")
     parser.add_argument("--force", action="store_true", help="replace DIR if it holds something")
     parser.add_argument("--check", type=Path, metavar="DIR", help="only check an existing handout")
+    parser.add_argument("--colab-url", metavar="URL", default="",
+                        help="the git URL the notebooks' Colab cell clones the handout from")
     return parser
 
 
@@ -89,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
         parser.error(f"--out {out} exists and is not an empty folder (--force replaces it)")
     try:
-        summary = build(out)
+        summary = build(out, colab_url=args.colab_url)
     except ReleaseError as err:
         print(f"grader release: {err}", file=sys.stderr)
         return 1
@@ -107,14 +113,17 @@ def _summary(findings: list[str]) -> str:
 
 # ----- build -----
 
-def build(out: Path) -> str:
+def build(out: Path, colab_url: str = "") -> str:
     """Build the handout into ``out`` (replaced), check it; returns a one-line summary, or raises ReleaseError."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        _copy_sources(staging)
-        calls = _record_expected(staging / "grader" / "suites" / "public" / reference.DATA_NAME)
+        _copy_sources(staging, colab_url)
+        try:
+            calls = reference.record_suite(staging / "grader" / "suites" / "public" / reference.DATA_NAME, "public")
+        except reference.RecordingError as err:
+            raise ReleaseError(str(err)) from None
         _write_student_files(staging)
         findings = check_handout(staging)
         if findings:
@@ -139,7 +148,7 @@ def _ignore_caches(directory: str, names: list[str]) -> set[str]:
     return {n for n in names if n in ("__pycache__", ".pytest_cache") or n.endswith((".pyc", ".egg-info"))}
 
 
-def _copy_sources(target: Path) -> None:
+def _copy_sources(target: Path, colab_url: str = "") -> None:
     shutil.copytree(KIT / "minigrad", target / "minigrad", ignore=_ignore_caches)
     (target / "exercises").mkdir()
     for path in sorted((KIT / "exercises").glob("*.py")):
@@ -153,6 +162,24 @@ def _copy_sources(target: Path) -> None:
 
     shutil.copytree(grader_dir, target / "grader", ignore=ignore)
     _handout_exercises_module(target / "grader" / "exercises.py")
+    _copy_notebooks(KIT / "notebooks", target / "notebooks", colab_url)
+
+
+def _copy_notebooks(source: Path, target: Path, colab_url: str = "") -> None:
+    """The notebooks, outputs and execution counts cleared (the master's outputs show the reference at work),
+    with ``colab_url`` (if given) in place of :data:`COLAB_PLACEHOLDER` in the Colab cell."""
+    if not source.is_dir():
+        return
+    target.mkdir()
+    for path in sorted(source.glob("*.ipynb")):
+        nb = json.loads(path.read_text("utf-8"))
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+                if colab_url:
+                    text = "".join(cell.get("source", ""))
+                    cell["source"] = text.replace(COLAB_PLACEHOLDER, colab_url)
+        (target / path.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
 
 def _handout_exercises_module(path: Path) -> None:
@@ -163,48 +190,6 @@ def _handout_exercises_module(path: Path) -> None:
         raise ReleaseError("cannot find REFERENCE_KERNELS_FOR in grader/exercises.py to clear it for the handout")
     path.write_text(pattern.sub("REFERENCE_KERNELS_FOR: dict[str, tuple[str, ...]] = {}  # a handout has no "
                                 "reference kernels: the residual block runs on yours", text))
-
-
-@contextlib.contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _record_expected(target: Path) -> int:
-    """Run the public suite on the reference solutions, recording every reference call; then replay it."""
-    from grader.judge.run import run_suite
-    from grader.mutants import write_submission
-
-    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
-        submission = write_submission(Path(tmp) / "reference")
-        records = Path(tmp) / "records"
-        with _environ(**{reference.RECORD_ENV: str(records)}):
-            run = run_suite(submission, "public", base_seed=0)
-        _require_full_marks(run, "recording")
-        if not records.is_dir():
-            raise ReleaseError("the public suite made no reference call to record")
-        calls = reference.merge_records(records, target)
-        with _environ(**{reference.DATA_ENV: str(target)}):
-            replay = run_suite(submission, "public", base_seed=0)
-        _require_full_marks(replay, "replaying the recording")
-    return calls
-
-
-def _require_full_marks(run: object, what: str) -> None:
-    results = getattr(run, "results", [])
-    failed = [r for r in results if not r.passed]
-    if getattr(run, "status", "") != "completed" or not results or failed:
-        detail = f"{failed[0].nodeid}: {failed[0].output}" if failed else getattr(run, "message", "") or "no results"
-        raise ReleaseError(f"the reference solutions do not pass the public suite ({what}): {detail}"[:500])
 
 
 # ----- the student's files -----
@@ -227,6 +212,11 @@ def _write_student_files(target: Path) -> None:
         "fifth of the points; the rest are hidden tests, graded later. In `grader check` the residual block "
         "runs on your own convolution, ReLU and pooling; when graded it runs on the reference ones. "
         "See [docs/grader.md](docs/grader.md).\n\n"
+        "Or work in the notebooks, one per exercise in `notebooks/` (`python -m pip install -e \".[notebook]\" && "
+        "jupyter lab`, VS Code, or Google Colab, where each notebook's first cell installs the handout): the "
+        "formula, a worked example, `check(\"conv\")` for the same public tests, a numerical gradient check "
+        "of your kernels and a short training run on them. Coming from PyTorch? "
+        "[docs/pytorch.md](docs/pytorch.md).\n\n"
     )
     readme += _sections((KIT / "README.md").read_text(), README_SECTIONS)
     (target / "README.md").write_text(readme)
@@ -235,8 +225,9 @@ def _write_student_files(target: Path) -> None:
            "solutions.\n\n" + _sections((KIT / "docs" / "grader.md").read_text(), GRADER_DOC_SECTIONS))
     (target / "docs").mkdir()
     (target / "docs" / "grader.md").write_text(doc)
-    if (KIT / "docs" / "networks.md").is_file():
-        shutil.copyfile(KIT / "docs" / "networks.md", target / "docs" / "networks.md")
+    for page in ("networks.md", "pytorch.md"):
+        if (KIT / "docs" / page).is_file():
+            shutil.copyfile(KIT / "docs" / page, target / "docs" / page)
     (target / "pyproject.toml").write_text(_student_pyproject((KIT / "pyproject.toml").read_text()))
     (target / ".gitignore").write_text("__pycache__/\n*.egg-info/\n.pytest_cache/\nsubmission.zip\n")
 
@@ -281,17 +272,38 @@ def _body_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str
     return ast.dump(module), sum(1 for _ in ast.walk(module))
 
 
-def _functions(path: Path) -> Iterator[tuple[str, str, int]]:
-    """(qualified-ish name, body fingerprint, node count) of every function in a Python file."""
+def _python_sources(path: Path) -> list[str]:
+    """The Python code in a file: a .py file's text, or each code cell of a notebook (magics and shell lines,
+    ``%...`` and ``!...``, blanked so that the rest parses)."""
+    text = path.read_text("utf-8", "replace")
+    if path.suffix != ".ipynb":
+        return [text]
     try:
-        tree = ast.parse(path.read_text("utf-8", "replace"), filename=str(path))
-    except (SyntaxError, ValueError):
-        return
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found = _body_fingerprint(node)
-            if found is not None:
-                yield node.name, found[0], found[1]
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return []
+    sources = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            lines = (source if isinstance(source, list) else [source])
+            sources.append("\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
+                                      for ln in "".join(lines).splitlines()))
+    return sources
+
+
+def _functions(path: Path) -> Iterator[tuple[str, str, int]]:
+    """(qualified-ish name, body fingerprint, node count) of every function in a Python file or notebook."""
+    for source in _python_sources(path):
+        try:
+            tree = ast.parse(source, filename=str(path))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found = _body_fingerprint(node)
+                if found is not None:
+                    yield node.name, found[0], found[1]
 
 
 def solution_fingerprints(kit: Path = KIT) -> dict[str, str]:
@@ -336,7 +348,7 @@ def check_handout(root: Path, kit: Path = KIT) -> list[str]:
         if not path.is_file():
             continue
         rel = path.relative_to(root).as_posix()
-        if path.suffix == ".py":
+        if path.suffix in (".py", ".ipynb"):
             for name, fp, _ in _functions(path):
                 if fp in solutions:
                     findings.append(f"{rel}: {name} has the body of {solutions[fp]}")

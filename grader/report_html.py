@@ -302,9 +302,11 @@ def roster_section(run: Run) -> str:
         return cell("–", -1, "num") if value is None else cell(num(value), value, "num")
 
     rows = [[cell(s["student"], cls="mono"), cell(s["status"]), cell(num(s["score"]), s["score"], "num"),
-             *(points(s["student"], e) for e in exercises), cell(f"{float(s['duration']):.1f}", s["duration"], "num")]
+             *(points(s["student"], e) for e in exercises), cell(f"{float(s['duration']):.1f}", s["duration"], "num"),
+             cell(str(s.get("sandbox") or "–"), cls="mono")]  # the tier its code ran in ("–": it never ran)
             for s in run.submissions]
-    return section("roster", "All submissions", table(["student", "status", "score", *exercises, "time (s)"], rows))
+    return section("roster", "All submissions", table(["student", "status", "score", *exercises, "time (s)",
+                                                       "sandbox"], rows))
 
 
 def render(run: Run, generated: datetime) -> str:

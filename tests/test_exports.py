@@ -1,141 +1,23 @@
-"""``grader export`` (a Gradescope autograder zip run as Gradescope runs it; GitHub Classroom's files) and the
-Canvas CSV that ``grader grade`` writes beside grades.csv."""
+"""``grader export``'s command line, GitHub Classroom's files and the Canvas CSV that ``grader grade`` writes beside
+grades.csv. The Gradescope autograder is in test_gradescope.py (and test_gradescope_container.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import re
-import stat
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
-import jsonschema
-import pytest
 from kit_copies import reference_submission, run_cli, stub_copy
 
-from grader import cli
-from grader.exercises import EXERCISE_FILES, EXERCISES, TITLES, WEIGHTS
+from grader.exercises import EXERCISES, TITLES, WEIGHTS
 from grader.export.github_classroom import public_points
 from grader.gradebook import Gradebook, GradeRecord
 from grader.lms import CANVAS_IDENTITY, TOTAL_COLUMN, canvas_columns
 from grader.results import TestResult
 
 KIT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((KIT / "grader" / "schema" / "gradescope_results.schema.json").read_text())
-
-
-
-
-
-
-# ----- Gradescope -----
-
-@pytest.fixture(scope="module")
-def autograder_zip(tmp_path_factory):
-    out = tmp_path_factory.mktemp("export") / "autograder.zip"
-    assert cli.main(["export", "gradescope", "--out", str(out)]) == 0
-    return out
-
-
-def test_the_autograder_zip_holds_the_scripts_and_the_kit(autograder_zip):
-    with zipfile.ZipFile(autograder_zip) as archive:
-        infos = {info.filename: info for info in archive.infolist()}
-        setup = archive.read("setup.sh").decode()
-        config = json.loads(archive.read("kit/autograder.json"))
-    for script in ("setup.sh", "run_autograder"):
-        assert stat.S_IMODE(infos[script].external_attr >> 16) & 0o111, script
-    assert "pip install" in setup and "apt-get install -y -qq bubblewrap" in setup and "|| echo" in setup
-    needed = ["kit/pyproject.toml", "kit/grader/judge/judge.ini", "kit/grader/schema/gradescope_results.schema.json",
-              "kit/exercises/_utils.py", "kit/solutions/conv.py", "kit/minigrad/__init__.py",
-              *(f"kit/grader/suites/{suite}/test_{name}.py" for suite in ("public", "hidden") for name in EXERCISES),
-              *(f"kit/exercises/{name}" for name in EXERCISE_FILES)]
-    assert not [name for name in needed if name not in infos]
-    assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc") or n.startswith("kit/tests")]
-    assert config == {"suite": "hidden", "test_timeout": 30.0, "total_timeout": 900.0}
-    with zipfile.ZipFile(autograder_zip) as archive:
-        stubs = archive.read("kit/exercises/conv.py")
-    assert stubs == (KIT / "exercises" / "conv.py").read_bytes()  # the handout's stubs, not someone's answers
-
-
-def autograde(zip_path: Path, tmp: Path, submit) -> tuple[dict, subprocess.CompletedProcess]:
-    """Gradescope's layout in ``tmp/autograder``: the zip in source/, ``submit(folder)`` fills submission/;
-    run_autograder (setup.sh skipped: the kit's dependencies are installed); the results.json it wrote."""
-    root = tmp / "autograder"
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root / "source")
-    for script in ("setup.sh", "run_autograder"):
-        (root / "source" / script).chmod(0o755)
-    (root / "submission").mkdir(parents=True)
-    submit(root / "submission")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update({"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable})
-    env.pop("PYTHONPATH", None)
-    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=tmp, env=env, capture_output=True, text=True,
-                          timeout=280)
-    results = json.loads((root / "results" / "results.json").read_text())
-    jsonschema.Draft202012Validator(SCHEMA).validate(results)
-    assert sorted(p.name for p in (root / "results").iterdir()) == ["results.json"]  # no temp file left
-    assert "{" not in done.stdout  # the JSON is written to the file by the grader, never printed
-    return results, done
-
-
-def test_the_autograder_gives_the_reference_100_from_an_exercises_folder(autograder_zip, tmp_path):
-    results, done = autograde(autograder_zip, tmp_path,
-                              lambda folder: reference_submission(folder / "exercises"))
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert results["score"] == pytest.approx(100) and results["extra_data"]["status"] == "graded"
-    assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(100)
-    assert all(t["status"] == "passed" for t in results["tests"])
-    assert {t["visibility"] for t in results["tests"]} >= {"visible", "hidden"}
-    assert str(tmp_path / "autograder" / "source" / "kit") in done.stderr or "autograder: score 100" in done.stderr
-
-
-def test_the_autograder_gives_the_stubs_0_from_a_packed_zip(autograder_zip, tmp_path, capsys):
-    stubs = stub_copy(tmp_path / "stubs")
-    assert run_cli(["pack", "--dir", stubs, "--out", tmp_path / "submission.zip"], capsys)[0] == 0
-
-    def submit(folder):
-        (folder / "submission.zip").write_bytes((tmp_path / "submission.zip").read_bytes())
-
-    results, done = autograde(autograder_zip, tmp_path, submit)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert results["score"] == 0 and results["tests"] and results["extra_data"]["status"] == "graded"
-    assert all(t["status"] == "failed" and t["output"].startswith("[not implemented yet]") for t in results["tests"])
-
-
-def test_the_autograder_scores_a_bad_zip_0_and_says_why(autograder_zip, tmp_path):
-    results, done = autograde(autograder_zip, tmp_path,
-                              lambda folder: (folder / "submission.zip").write_bytes(b"PK\x03\x04 not a zip"))
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert results["score"] == 0 and results["tests"] == [] and results["extra_data"]["status"] == "bad_archive"
-    assert results["output"].startswith("Your submission could not be graded (bad_archive): submission.zip: "
-                                        "unreadable zip"), results["output"]
-    assert "grader pack" in results["output"]
-
-
-def test_the_autograder_with_nothing_submitted_and_the_grader_failing(tmp_path, monkeypatch):
-    from grader.export import gradescope
-
-    (tmp_path / "submission").mkdir()
-    (tmp_path / "submission" / "notes.txt").write_text("sorry")
-    assert gradescope.run(tmp_path, None) == 0
-    results = json.loads((tmp_path / "results" / "results.json").read_text())
-    jsonschema.Draft202012Validator(SCHEMA).validate(results)
-    assert results["score"] == 0 and "(no_files): no exercise files found" in results["output"]
-
-    def broken(root, config):
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(gradescope, "results_for", broken)
-    assert gradescope.run(tmp_path, None) == 1
-    results = json.loads((tmp_path / "results" / "results.json").read_text())
-    jsonschema.Draft202012Validator(SCHEMA).validate(results)
-    assert results["score"] == 0 and results["output"].endswith("RuntimeError: disk on fire")
 
 
 def test_export_misuse_exits_2_with_one_line(tmp_path, capsys):
@@ -148,14 +30,6 @@ def test_export_misuse_exits_2_with_one_line(tmp_path, capsys):
     for argv, expected in cases:
         code, out, err = run_cli(argv, capsys)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and expected in err, (argv, err)
-
-
-def test_a_public_autograder(tmp_path, capsys):
-    code, out, _ = run_cli(["export", "gradescope", "--out", tmp_path / "a.zip", "--suite", "public"], capsys)
-    assert code == 0 and "--suite public" in out
-    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
-        config = json.loads(archive.read("kit/autograder.json"))
-    assert config["suite"] == "public"
 
 
 # ----- GitHub Classroom -----

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fake_results import result
+from kit_copies import run_cli
 
 from grader import batch, cli
 from grader.exercises import EXERCISE_FILES
@@ -138,22 +139,24 @@ def test_hostile_and_broken_submissions_each_get_a_status_and_the_batch_goes_on(
 
 @pytest.fixture
 def no_sandbox(monkeypatch):
-    """Run as if bubblewrap were missing (``GRADER_NO_SANDBOX=1``), the cached probe cleared around the test."""
-    from grader.judge import sandbox
-
+    """Runners with rlimits only, asked for as ``GRADER_NO_SANDBOX=1`` asks (what ``--sandbox rlimits-only`` does)."""
     monkeypatch.setenv("GRADER_NO_SANDBOX", "1")
-    sandbox.bwrap.cache_clear()
-    yield sandbox
+    yield
     monkeypatch.delenv("GRADER_NO_SANDBOX", raising=False)
-    sandbox.bwrap.cache_clear()
 
 
-def test_grade_warns_once_without_the_sandbox_and_records_the_mode(tmp_path, fake_judge, no_sandbox, capsys):
+def sandbox_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("sandbox: ")]
+
+
+def test_grade_says_once_that_runners_have_rlimits_only_and_records_the_tier(tmp_path, fake_judge, no_sandbox,
+                                                                            capsys):
     paths = make_submissions(tmp_path / "in", 2)
     (tmp_path / "in" / "bad.zip").write_bytes(b"junk")
     assert grade([*paths, tmp_path / "in" / "bad.zip"], tmp_path / "out", "--jobs", "2") == 0
-    err = capsys.readouterr().err
-    assert err.count(no_sandbox.WARNING) == 1
+    lines = sandbox_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and lines[0].startswith("sandbox: rlimits-only: runners run as you") \
+        and lines[0].endswith("(asked for)")
     with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
         modes = dict(db.execute("SELECT student, sandbox FROM submissions"))
     assert modes == {"s0": "rlimits-only", "s1": "rlimits-only", "bad": ""}
@@ -161,22 +164,50 @@ def test_grade_warns_once_without_the_sandbox_and_records_the_mode(tmp_path, fak
     assert data["extra_data"]["sandbox"] == "rlimits-only"
 
 
-def test_grade_with_the_sandbox_is_quiet_and_redoes_unsandboxed_grades(tmp_path, fake_judge, no_sandbox, capsys,
-                                                                        monkeypatch):
+def test_grade_in_bubblewrap_is_quiet_and_redoes_grades_made_in_a_weaker_tier(tmp_path, fake_judge, no_sandbox,
+                                                                               capsys, monkeypatch):
+    from grader.judge import bwrap
+
     graded, _ = fake_judge
     paths = make_submissions(tmp_path / "in", 2)
     assert grade(paths, tmp_path / "out") == 0 and len(graded) == 2
     monkeypatch.delenv("GRADER_NO_SANDBOX")
-    no_sandbox.bwrap.cache_clear()
-    if no_sandbox.status() != "bwrap":
+    if bwrap.available() is None:
         pytest.skip("bubblewrap cannot start a sandbox here")
     capsys.readouterr()
     assert grade(paths, tmp_path / "out") == 0
     assert len(graded) == 4  # both regraded, now sandboxed
-    assert no_sandbox.WARNING not in capsys.readouterr().err
+    assert sandbox_lines(capsys.readouterr().err) == []
     with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
         assert db.execute("SELECT DISTINCT sandbox FROM submissions").fetchall() == [("bwrap",)]
     assert grade(paths, tmp_path / "out") == 0 and len(graded) == 4  # and now current
+
+
+def test_grade_as_root_refuses_runners_without_confinement_unless_asked(tmp_path, fake_judge, capsys, monkeypatch):
+    from grader.judge import identity, sandbox
+
+    paths = make_submissions(tmp_path / "in", 1)
+    monkeypatch.setattr(identity, "is_root", lambda: True)
+    monkeypatch.setattr(sandbox, "decide", lambda choice="auto", **kw: sandbox.Decision(
+        "rlimits-only", ("bubblewrap is not installed", "a runner's uid cannot start /opt/py")))
+    code, _, err = run_cli(["grade", *paths, "--out", tmp_path / "out"], capsys)
+    err = err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "submissions would run as root with rlimits only (bubblewrap is not installed" in err[0]
+    assert "--sandbox rlimits-only" in err[0] and not (tmp_path / "out").exists()
+    assert grade(paths, tmp_path / "out", "--sandbox", "rlimits-only") == 0
+
+
+def test_grade_refuses_a_uid_tier_under_which_runners_could_read_the_judges_files(tmp_path, fake_judge, capsys,
+                                                                                  monkeypatch):
+    from grader.judge import sandbox
+
+    paths = make_submissions(tmp_path / "in", 1)
+    readable = (str(paths[0] / "conv.py"),)
+    monkeypatch.setattr(sandbox, "decide", lambda choice="auto", **kw: sandbox.Decision("uid+seccomp", (), readable))
+    code, _, err = run_cli(["grade", *paths, "--out", tmp_path / "out"], capsys)
+    err = err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"the runners' uids could read {readable[0]}: make it unreadable" in err[0]
 
 
 def test_the_integrity_reports_see_every_submission_and_are_optional(tmp_path, fake_judge, capsys, monkeypatch):

@@ -204,29 +204,16 @@ def test_tampered_and_out_of_memory_in_the_check_table():
                          "pixel or per call"]
 
 
-@pytest.fixture
-def sandbox_module(monkeypatch):
-    """grader.judge.sandbox with its cached probe cleared before and after (tests flip GRADER_NO_SANDBOX)."""
-    from grader.judge import sandbox
-
-    sandbox.bwrap.cache_clear()
-    yield sandbox
-    monkeypatch.delenv("GRADER_NO_SANDBOX", raising=False)
-    sandbox.bwrap.cache_clear()
-
-
-def test_check_warns_once_without_the_sandbox_and_not_with_it(tmp_path, capsys, monkeypatch, sandbox_module):
+def test_check_says_nothing_about_the_sandbox_of_the_students_own_code(tmp_path, capsys, monkeypatch):
+    """A student checking their own code needs no warning about it reading their files (issue: Mac, Colab)."""
     folder = reference_submission(tmp_path / "exercises")
     monkeypatch.setenv("GRADER_NO_SANDBOX", "1")
     code, out, err = run_cli(["check", "relu", "--dir", folder], capsys)
     assert code == 0 and "[all passed]" in out
-    assert err.count(sandbox_module.WARNING) == 1
+    assert "sandbox" not in err.lower() and "WARNING" not in err
     monkeypatch.delenv("GRADER_NO_SANDBOX")
-    sandbox_module.bwrap.cache_clear()
-    if sandbox_module.status() != "bwrap":
-        pytest.skip("bubblewrap cannot start a sandbox here")
     code, out, err = run_cli(["check", "relu", "--dir", folder, "--json"], capsys)
-    assert code == 0 and json.loads(out)["passed"] and sandbox_module.WARNING not in err
+    assert code == 0 and json.loads(out)["passed"] and "sandbox" not in err.lower()
 
 
 def test_a_syntax_error_fails_that_module_with_a_clear_message_and_the_rest_passes(tmp_path, capsys):

@@ -12,8 +12,10 @@ time with the default ones, and checks:
   process left whose command line mentions the test's directories or that runs as one of the runners' uids;
 - the batch completed (the judge wrote its results).
 
-Attacks that only bubblewrap can stop (reading or writing the host's files, the network, a fork bomb as
-root) run only where bwrap works; the others also run with ``GRADER_NO_SANDBOX=1`` (rlimits only).
+Every attack runs in each confining tier this machine has: bubblewrap, and runner uids of their own (root
+without user namespaces, as on Gradescope: tests/test_gradescope_container.py runs this file in such a
+container). The attacks that only confinement stops (reading or writing the judge's files, the network,
+a fork bomb as root) are not run with rlimits only; the others are, as ``--sandbox rlimits-only`` grades.
 """
 
 from __future__ import annotations
@@ -28,106 +30,22 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from attacks import ATTACKS, FALLBACK, HOSTILE, KIT, Attack, materialize
 from kit_copies import reference_submission
+from leaks import leaked, secret_lines
+from runner_probe import tiers_here
 
 from grader.exercises import WEIGHTS
-from grader.judge import sandbox
 from grader.judge.run import SuiteRun, run_suite
 
 pytestmark = pytest.mark.slow
 
-KIT = Path(__file__).resolve().parent.parent
-HOSTILE = Path(__file__).resolve().parent / "hostile"
-CORPUS = Path(__file__).resolve().parent / "grader_corpus"
-HAS_BWRAP = sandbox.bwrap() is not None
-IS_ROOT = os.geteuid() == 0
 LIMITS = {"test_timeout": 3.0, "total_timeout": 150.0, "memory_mb": 512, "cpu_seconds": 30}
-
-
-@dataclass(frozen=True)
-class Attack:
-    """An attack: where its files are, what it is graded with, and what must come of it."""
-
-    source: Path
-    exercise: str
-    statuses: tuple[str, ...]  # every attacked test ends with one of these
-    signature: str  # and at least one with this one
-    attacked: str = ""  # regex on node ids: the tests it attacks (default: all of the exercise's)
-    suite: str = "hidden"
-    mention: str = ""  # a word the attacked tests' output must contain
-    sandbox_only: str = ""  # why only bubblewrap stops it (then it is not run without)
-    extra: tuple[str, ...] = field(default=())  # extra checks, by name (see CHECKS)
-
-
-def _h(name: str) -> Path:
-    return HOSTILE / name
-
-
-ATTACKS = {
-    "loop_at_import": Attack(_h("loop_at_import"), "relu", ("timeout",), "timeout", mention="timed out"),
-    "loop_in_call": Attack(_h("loop_in_call"), "relu", ("timeout",), "timeout", attacked="backward",
-                           suite="public"),
-    "memory_bomb": Attack(_h("memory_bomb"), "relu", ("out_of_memory",), "out_of_memory", mention="MemoryError"),
-    "fork_bomb": Attack(_h("fork_bomb"), "relu", ("timeout",), "timeout", attacked="backward", suite="public",
-                        sandbox_only="" if not IS_ROOT else "RLIMIT_NPROC is not enforced for root without the "
-                        "sandbox's own uid"),
-    "sys_exit_at_import": Attack(_h("sys_exit_at_import"), "relu", ("error",), "error", mention="SystemExit"),
-    "sys_exit_in_call": Attack(_h("sys_exit_in_call"), "relu", ("error",), "error", mention="SystemExit"),
-    "raise_systemexit_at_import": Attack(_h("raise_systemexit_at_import"), "relu", ("error",), "error",
-                                         mention="SystemExit: 3"),
-    "raise_systemexit_in_call": Attack(_h("raise_systemexit_in_call"), "relu", ("error",), "error",
-                                       mention="SystemExit: 3"),
-    "keyboard_interrupt_at_import": Attack(_h("keyboard_interrupt_at_import"), "relu", ("error",), "error",
-                                           mention="KeyboardInterrupt"),
-    "keyboard_interrupt_in_call": Attack(_h("keyboard_interrupt_in_call"), "relu", ("error",), "error",
-                                         mention="KeyboardInterrupt"),
-    "os_exit_at_import": Attack(_h("os_exit_at_import"), "relu", ("crash",), "crash", mention="exited with status 0"),
-    "os_exit_in_call": Attack(_h("os_exit_in_call"), "relu", ("crash",), "crash", mention="exited with status 0"),
-    "stdout_flood": Attack(_h("stdout_flood"), "relu", ("passed",), "passed", suite="public",
-                           extra=("output_capped",)),
-    "forge_patched_asserts": Attack(CORPUS / "forge_patched_asserts", "relu", ("tampered",), "tampered",
-                                    mention="patched"),
-    "forge_runner_replies": Attack(_h("forge_runner_replies"), "relu", ("tampered",), "tampered",
-                                   mention="forged the runner's replies"),
-    "forge_stack_frames": Attack(CORPUS / "forge_stack_frames", "softmax_ce", ("tampered",), "tampered",
-                                 mention="call stack"),
-    "forge_results_file": Attack(CORPUS / "forge_results_file", "residual", ("tampered",), "tampered",
-                                 mention="results file"),
-    "fake_gradebook": Attack(_h("fake_gradebook"), "relu", ("tampered",), "tampered", mention="results file"),
-    "read_kit_files": Attack(_h("read_kit_files"), "relu", ("tampered",), "tampered", mention="grader's files",
-                             sandbox_only="without the sandbox the kit's files are readable"),
-    "forge_import_solutions": Attack(CORPUS / "forge_import_solutions", "relu", ("tampered",), "tampered",
-                                     sandbox_only="without the sandbox the judge's /proc entry is readable"),
-    "forge_ndarray_subclass": Attack(CORPUS / "forge_ndarray_subclass", "pooling", ("tampered",), "tampered",
-                                     attacked="pool_(forward|backward)", mention="defining __eq__"),
-    "forge_always_equal": Attack(CORPUS / "forge_always_equal", "conv", ("tampered", "failed", "error"),
-                                 "tampered", mention=""),
-    "array_protocol": Attack(_h("array_protocol"), "relu", ("tampered", "failed"), "tampered",
-                             mention="__array"),
-    "wrong_values": Attack(_h("wrong_values"), "relu", ("failed",), "failed", attacked="relu_(forward|backward)"),
-    "honest_unusual_code": Attack(_h("honest_unusual_code"), "relu", ("passed", "failed"), "failed",
-                                  attacked="backward", extra=("nothing_noted",)),
-    "mutates_its_input": Attack(CORPUS / "relu_modifies_its_input", "relu", ("failed",), "failed",
-                                attacked="forward_does_not_modify", mention="modified its input"),
-    "outlive_runner": Attack(_h("outlive_runner"), "relu", ("passed",), "passed", suite="public",
-                             extra=("outlived",)),
-    "network": Attack(_h("network"), "relu", ("tampered",), "tampered", mention="network",
-                      sandbox_only="without the sandbox the network is reachable", extra=("no_connection",)),
-    # labelled tampered when a target lies outside /tmp; inside the sandbox /tmp is the runner's own, so a
-    # kit checked out under /tmp (as in CI) makes it a plain failure. Either way: no credit, host untouched.
-    "write_outside": Attack(_h("write_outside"), "relu", ("tampered", "failed"),
-                            "failed" if str(KIT).startswith("/tmp/") else "tampered",
-                            sandbox_only="without the sandbox the host's files are writable"),
-}
-# also graded without bubblewrap (rlimits only): what rlimits, the judge and the labels handle alone
-FALLBACK = ["loop_at_import", "loop_in_call", "memory_bomb", "fork_bomb", "sys_exit_in_call", "os_exit_at_import",
-            "os_exit_in_call", "keyboard_interrupt_at_import", "stdout_flood", "forge_patched_asserts",
-            "forge_stack_frames", "forge_ndarray_subclass", "array_protocol", "wrong_values", "honest_unusual_code",
-            "outlive_runner"]
+HERE = tiers_here()
+UID_TIER = next((t for t in HERE if t.startswith("uid")), "uid")
 
 
 class Host:
@@ -170,7 +88,8 @@ class Host:
     def placeholders(self) -> dict[str, str]:
         return {"@CANARY_DIR@": str(self.canary_dir), "@HOST_TMP_CANARY@": str(self.host_tmp_canary),
                 "@KIT_CANARY@": str(self.kit_canary), "@KIT@": str(KIT), "@OTHER@": str(self.good),
-                "@PORT@": str(self.listener.getsockname()[1]), "@CANARY_NAME@": self.canary_name}
+                "@PORT@": str(self.listener.getsockname()[1]), "@CANARY_NAME@": self.canary_name,
+                "@TMP@": str(self.canary_dir.parent), "@RESULTS@": str(self.canary_dir)}
 
     def snapshot(self) -> dict[str, str]:
         files = {"host /tmp canary": self.host_tmp_canary, "kit canary": self.kit_canary,
@@ -197,17 +116,6 @@ def host(tmp_path):
     host = Host(tmp_path)
     yield host
     host.close()
-
-
-def materialize(attack: Attack, target: Path, placeholders: dict[str, str]) -> Path:
-    """The reference submission with the attack's files in place of its own, placeholders filled in."""
-    reference_submission(target)
-    for path in attack.source.glob("*.py"):
-        text = path.read_text()
-        for key, value in placeholders.items():
-            text = text.replace(key, value)
-        (target / path.name).write_text(text)
-    return target
 
 
 def leftovers(marker: str, uids: set[int]) -> list[str]:
@@ -237,14 +145,19 @@ def wait_for_no_leftovers(marker: str, uids: set[int], seconds: float = 10.0) ->
         time.sleep(0.1)
 
 
-def grade_side_by_side(attack: Attack, root: Path, host: Host, no_sandbox: bool) -> tuple[SuiteRun, SuiteRun]:
-    """Grade the attack (short limits) and the correct submission (default limits) at the same time."""
+def grade_side_by_side(attack: Attack, root: Path, host: Host, tier: str) -> tuple[SuiteRun, SuiteRun]:
+    """Grade the attack (short limits) and the correct submission (default limits) at the same time.
+
+    Runners under uids of their own need a work folder they can traverse: the system's temp folder then
+    (the test's own is closed to other users, which keeps the canaries and the other submission from them).
+    """
     hostile = materialize(attack, root / "hostile", host.placeholders())
+    workdir = None if tier.startswith("uid") else root
     with ThreadPoolExecutor(max_workers=2) as pool:
-        bad = pool.submit(run_suite, hostile, attack.suite, [attack.exercise], no_sandbox=no_sandbox,
-                          workdir=root, **LIMITS)
-        good = pool.submit(run_suite, host.good, attack.suite, [attack.exercise], no_sandbox=no_sandbox,
-                           workdir=root)
+        bad = pool.submit(run_suite, hostile, attack.suite, list(attack.exercises), sandbox=tier,
+                          workdir=workdir, **LIMITS)
+        good = pool.submit(run_suite, host.good, attack.suite, list(attack.exercises), sandbox=tier,
+                           workdir=workdir)
         return bad.result(), good.result()
 
 
@@ -269,25 +182,31 @@ def check_nothing_noted(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Hos
     assert bad.runner_notes == {}
 
 
+def check_nothing_leaked(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Host) -> None:
+    assert len(secret_lines()) > 100
+    found = leaked([r.output for r in bad.results] + list(bad.runner_output.values()))
+    assert found == [], found[:5]
+
+
 CHECKS: dict[str, Callable[[Attack, SuiteRun, SuiteRun, Host], None]] = {
     "output_capped": check_output_capped, "outlived": check_outlived, "no_connection": check_no_connection,
-    "nothing_noted": check_nothing_noted,
+    "nothing_noted": check_nothing_noted, "nothing_leaked": check_nothing_leaked,
 }
 
 
-def check_attack(name: str, tmp_path: Path, host: Host, no_sandbox: bool) -> None:
+def check_attack(name: str, tmp_path: Path, host: Host, tier: str) -> None:
     attack = ATTACKS[name]
-    bad, good = grade_side_by_side(attack, tmp_path, host, no_sandbox)
+    bad, good = grade_side_by_side(attack, tmp_path, host, tier)
     for extra in attack.extra:
         CHECKS[extra](attack, bad, good, host)
 
     # the batch completed, and said how the runners ran
     assert bad.status == "completed", bad.message
     assert good.status == "completed", good.message
-    assert bad.sandbox == ("rlimits-only" if no_sandbox else sandbox.status())
+    assert bad.sandbox == tier == good.sandbox
 
     # what it attacks: no credit, and a status that says what happened
-    results = [r for r in bad.results if r.exercise == attack.exercise]
+    results = [r for r in bad.results if r.exercise in attack.exercises]
     attacked = [r for r in results if re.search(attack.attacked, r.nodeid)] if attack.attacked else results
     assert attacked, [r.nodeid for r in results]
     report = {r.nodeid.split("::")[-1]: (r.status, r.output[:300]) for r in attacked}
@@ -303,7 +222,7 @@ def check_attack(name: str, tmp_path: Path, host: Host, no_sandbox: bool) -> Non
     assert good.results and all(r.status == "passed" for r in good.results), \
         [(r.nodeid, r.status, r.output) for r in good.results if r.status != "passed"]
     if attack.suite == "hidden":
-        assert round(sum(r.points for r in good.results), 6) == WEIGHTS[attack.exercise]
+        assert round(sum(r.points for r in good.results), 6) == sum(WEIGHTS[e] for e in attack.exercises)
     assert good.runner_notes == {}  # nothing an honest submission does is noted
 
     # the host: canaries untouched, no process left behind
@@ -319,15 +238,21 @@ def test_every_attack_directory_is_listed():
     assert set(FALLBACK) <= set(ATTACKS)
 
 
-@pytest.mark.skipif(not HAS_BWRAP, reason="needs bubblewrap")
+def tier_param(tier: str) -> object:
+    reason = HERE.get(tier, "not available here")
+    return pytest.param(tier, marks=pytest.mark.skipif(bool(reason), reason=reason), id=tier)
+
+
+@pytest.mark.parametrize("tier", [tier_param("bwrap"), tier_param(UID_TIER)])
 @pytest.mark.parametrize("name", list(ATTACKS))
-def test_an_attack_in_the_sandbox(name, tmp_path, host):
-    check_attack(name, tmp_path, host, no_sandbox=False)
+def test_an_attack_on_a_confined_runner(name, tier, tmp_path, host):
+    if tier == "uid" and ATTACKS[name].needs_seccomp:
+        pytest.skip("without a libseccomp binding the uid tier leaves the network open")
+    check_attack(name, tmp_path, host, tier)
 
 
 @pytest.mark.parametrize("name", FALLBACK)
-def test_an_attack_without_the_sandbox(name, tmp_path, host):
+def test_an_attack_with_rlimits_only(name, tmp_path, host):
     if ATTACKS[name].sandbox_only:
         pytest.skip(ATTACKS[name].sandbox_only)
-    check_attack(name, tmp_path, host, no_sandbox=True)
-
+    check_attack(name, tmp_path, host, "rlimits-only")

@@ -280,3 +280,13 @@ def test_a_headless_browser_renders_it_and_runs_no_student_script(report, tmp_pa
     png = report_screenshot.screenshot(html, tmp_path / "shot.png")
     assert _png_size(png) == (1200, 1600) and png.stat().st_size > 20_000
     assert report_screenshot.main([str(out), str(tmp_path / "again.png")]) == 0
+
+
+def test_the_roster_says_which_sandbox_tier_each_submission_ran_in(report):
+    from grader.judge import sandbox
+
+    _, html = report
+    (roster,) = _tables(html, "roster")
+    tiers = {row[0]: row[-1] for row in roster}
+    assert tiers["dave"] == "–"  # a bad archive: its code never ran
+    assert {tiers[s] for s in ("alice", "bob", "carol")} == {sandbox.decide().tier}

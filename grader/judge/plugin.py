@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import tempfile
 import time
 import zlib
@@ -36,7 +35,9 @@ import numpy as np
 import pytest
 
 from grader.exercises import REFERENCE_KERNELS_FOR
-from grader.judge import compare, sandbox
+from grader.judge import compare, identity, sandbox
+from grader.judge.kernel_service import KernelService
+from grader.judge.processes import SIGKILL, prctl
 from grader.judge.proxy import (
     DEFAULT_LIMITS,
     RunnerCrashed,
@@ -45,7 +46,7 @@ from grader.judge.proxy import (
     RunnerTimeout,
     StudentError,
 )
-from grader.judge.staging import build_runtime, build_stage, runtime_mounts
+from grader.judge.staging import JUDGE_KERNELS, build_stage, runtime_mounts, runtime_path
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -81,11 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _die_with_parent() -> None:
     """A judge whose grader was killed (SIGKILL leaves no chance to clean up) stops at once, runners and all."""
     parent = os.getppid()
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+    if not prctl(1, int(SIGKILL)):  # PR_SET_PDEATHSIG; Linux only
         return
     if os.getppid() != parent:  # the grader died before the request took effect
         os._exit(1)
@@ -150,17 +147,22 @@ class GraderSession:
         self.base_seed = config.getoption("--base-seed")
         self.test_timeout = config.getoption("--test-timeout")
         self.limits = limits_from_options(config)
+        self.tier = sandbox.for_judge()
         self.proxies: dict[str, RunnerProxy] = {}
         self.results: dict[str, dict[str, Any]] = {}
+        if self.tier in ("uid+seccomp", "uid"):
+            _open_to_runners(self.root)
 
     # ----- runners -----
     def proxy(self, exercise: str) -> RunnerProxy:
         if exercise not in self.proxies:
             stage = build_stage(self.root, self.submission, exercise)
-            kernels = "reference_kernels" if exercise in REFERENCE_KERNELS_FOR else "exercises"
-            env = {"MINIGRAD_KERNELS": kernels, "GRADER_RUNTIME_PATH": str(build_runtime(self.root))}
+            reference = exercise in REFERENCE_KERNELS_FOR  # graded on kernels the judge computes
+            env = {"MINIGRAD_KERNELS": JUDGE_KERNELS if reference else "exercises",
+                   "GRADER_RUNTIME_PATH": runtime_path(self.root)}
+            kernels = KernelService(REFERENCE_KERNELS_FOR[exercise], self.limits) if reference else None
             proxy = RunnerProxy(stage, self.root / f"scratch-{exercise}", self.limits, env,
-                                read_only=runtime_mounts(self.root), reap=True)
+                                read_only=runtime_mounts(self.root), reap=True, tier=self.tier, kernels=kernels)
             proxy.start()
             self.proxies[exercise] = proxy
         return self.proxies[exercise]
@@ -233,11 +235,27 @@ class GraderSession:
         uids = sorted({uid for proxy in self.proxies.values() for uid in proxy.uids})
         notes = {name: proxy.notes for name, proxy in self.proxies.items() if proxy.notes}
         payload = {"results": list(self.results.values()), "runner_output": outputs or {},
-                   "runners": {"sandbox": sandbox.status(), "uids": uids, "notes": notes}}
+                   "runners": {"sandbox": self.tier, "uids": uids, "notes": notes}}
         tmp = f"{self.results_path}.tmp"
         with open(tmp, "w") as f:
             json.dump(payload, f)
         os.replace(tmp, self.results_path)
+
+
+def _open_to_runners(root: Path) -> None:
+    """Runners under uids of their own must reach their folders under ``root``; nothing else of the judge's.
+
+    Everything the judge writes from here on is its own only (umask 077); ``root`` becomes traversable
+    (0711: reachable by name, not listable). A closed folder above it is the caller's to open (``run_suite``
+    opens the run's own): say which.
+    """
+    os.umask(0o077)
+    root.mkdir(parents=True, exist_ok=True)
+    identity.open_to_runners(root)
+    closed = identity.closed_ancestor(str(root / "x"))
+    if closed is not None:
+        raise pytest.UsageError(f"runners under their own uids cannot reach {root}: {closed} is closed to other "
+                                "users; grade with a work folder they can traverse (the system's temp folder)")
 
 
 def limits_from_options(config: pytest.Config) -> dict[str, int]:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.judge import sandbox
+from grader.judge import bwrap, identity, sandbox, seccomp
 from grader.judge.errors import (
     Handle,
     RunnerCrashed,
@@ -44,7 +44,8 @@ from grader.judge.errors import (
     short_strings,
     unpack_handle,
 )
-from grader.judge.processes import become_subreaper, live_runners, reap_orphans
+from grader.judge.kernel_service import KernelService
+from grader.judge.processes import SIGKILL, become_subreaper, in_own_group, kill_group, live_runners, reap_orphans
 from grader.runner import wire
 
 __all__ = ["Handle", "RunnerCrashed", "RunnerError", "RunnerOutOfMemory", "RunnerProxy", "RunnerTimeout",
@@ -54,6 +55,7 @@ OUTPUT_LIMIT = 64 * 1024
 OUTPUT_LOG = "runner-output.log"
 MAX_NOTES = 20
 REPLY_FIELDS = ("ok", "result", "error", "notes")
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # Windows has no symlink-following opens to refuse
 # the runner's limits unless the judge says otherwise (RLIMIT_AS, RLIMIT_CPU ...; see worker._apply_limits)
 DEFAULT_LIMITS = {"address_space": 4096 * 1024 * 1024, "cpu_seconds": 300, "file_size": 16 * 1024 * 1024,
                   "open_files": 256, "processes": 64}
@@ -64,13 +66,16 @@ class RunnerProxy:
 
     def __init__(self, staging: Path, scratch: Path, limits: dict[str, int] | None = None,
                  env: dict[str, str] | None = None, command: list[str] | None = None,
-                 read_only: tuple[Path, ...] = (), reap: bool = False) -> None:
+                 read_only: tuple[Path, ...] = (), reap: bool = False, tier: str | None = None,
+                 kernels: KernelService | None = None) -> None:
         self.staging, self.scratch = Path(staging), Path(scratch)
         self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
         self.env = env or {}
         self.command = command
         self.read_only = read_only
         self.reap = reap
+        self.tier = tier or sandbox.for_judge()  # see grader/judge/sandbox.py
+        self.kernels = kernels  # reference kernels computed for the runner (the residual block's tests)
         self.process: subprocess.Popen[bytes] | None = None
         self._replies: queue.Queue[Any] = queue.Queue()
         self.restarts = 0
@@ -87,29 +92,46 @@ class RunnerProxy:
 
     # ----- lifetime -----
     def start(self) -> None:
+        """Start a runner in this proxy's tier: inside bwrap, under a uid of its own, or with rlimits only."""
         self.scratch.mkdir(parents=True, exist_ok=True)
         if self.reap:
             become_subreaper()
-        self.run_as = sandbox.runner_identity()
+        self.sandboxed = self.tier == "bwrap"
+        uid_tier = self.tier in ("uid+seccomp", "uid")
+        if uid_tier and not identity.is_root():  # never run a submission less confined than its tier says
+            raise RuntimeError(f"the {self.tier} tier needs a root judge")
+        program = seccomp.network_filter() if self.tier == "uid+seccomp" else b""
+        if program is None:
+            raise RuntimeError("the uid+seccomp tier needs a libseccomp binding in the judge's Python")
+        own_uid = uid_tier or (self.sandboxed and identity.is_root() and bwrap.can_switch_uid())
+        self.run_as = identity.next_identity() if own_uid else None
         config: dict[str, Any] = {"limits": self.limits}
         if self.run_as:
             config["run_as"] = list(self.run_as)
+            self.uids.append(self.run_as[0])
+        if program:
+            config["seccomp"] = program.hex()
+        kernel_fds = self.kernels.start() if self.kernels is not None else ()  # booting beside the runner
+        if kernel_fds:
+            config["kernels"] = list(kernel_fds)
         command = self.command or [sys.executable, "-I", "-S", str(self.staging / "_grader_worker.py"),
                                    json.dumps(config)]
         env = self._environment()
-        wrapped = sandbox.sandboxed(command, staging=self.staging, scratch=self.scratch,
-                                    read_only=self.read_only, env=env, run_as=self.run_as)
-        self.sandboxed = wrapped is not command
-        if not self.sandboxed:
-            self.run_as = None
-        if self.run_as:
-            self.uids.append(self.run_as[0])
+        if self.sandboxed:
+            command = bwrap.wrap(command, staging=self.staging, scratch=self.scratch, read_only=self.read_only,
+                                 env=env, run_as=self.run_as)
+        elif self.run_as:  # the uid tier: the staging directory its group's, the scratch directory its own
+            identity.give_stage(self.staging, self.scratch, self.run_as)
+            command = bwrap.base_interpreter(command)
         log = self._open_log()
         try:
-            self.process = subprocess.Popen(wrapped, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                            cwd=self.scratch, env=env, start_new_session=True, close_fds=True)
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                            cwd=self.scratch, env=env, close_fds=True, pass_fds=kernel_fds,
+                                            **in_own_group())
         finally:
             os.close(log)
+            if self.kernels is not None:
+                self.kernels.handed_over()
         live_runners.add(self.process.pid)
         self._started = time.monotonic()
         self._killed = False
@@ -128,21 +150,21 @@ class RunnerProxy:
         path = self.scratch / OUTPUT_LOG
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        writer = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND, 0o600)
-        self._log_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        writer = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | os.O_APPEND, 0o600)
+        self._log_fd = os.open(path, os.O_RDONLY | NOFOLLOW)
         return writer
 
     def _save_output(self) -> None:
         if self._log_fd is not None:
             with contextlib.suppress(OSError):
-                self._earlier_output += os.pread(self._log_fd, OUTPUT_LIMIT, 0)
+                self._earlier_output += _read_start(self._log_fd, OUTPUT_LIMIT)
             os.close(self._log_fd)
             self._log_fd = None
         self._earlier_output = self._earlier_output[:OUTPUT_LIMIT]
 
     def _environment(self) -> dict[str, str]:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
-               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch), "LANG": "C.UTF-8",
+               "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONDONTWRITEBYTECODE": "1"}
         env.update(self.env)
         return env
@@ -163,11 +185,12 @@ class RunnerProxy:
 
     def kill(self) -> None:
         """Kill the runner and everything it started (its process group; inside bwrap, its PID namespace)."""
+        if self.kernels is not None:
+            self.kernels.stop()
         if self.process is None:
             return
         self._killed = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        kill_group(self.process.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
         # only our end of the request pipe: closing stdout would wait for the reader thread, which a
@@ -177,6 +200,8 @@ class RunnerProxy:
         live_runners.discard(self.process.pid)
         if self.reap:
             reap_orphans()
+        if self.run_as and not self.sandboxed:  # what escaped the process group still runs as its uid
+            identity.clean_up_after([self.run_as[0]])
 
     def close(self) -> None:
         if self.alive:
@@ -211,7 +236,7 @@ class RunnerProxy:
     def _wait(self) -> tuple[int | None, float]:
         """(exit status, CPU seconds the runner and its children used) once the runner is gone."""
         deadline = time.monotonic() + 2.0
-        while self.process.returncode is None and time.monotonic() < deadline:
+        while self.process.returncode is None and time.monotonic() < deadline and hasattr(os, "wait4"):
             try:
                 pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
             except ChildProcessError:
@@ -243,9 +268,9 @@ class RunnerProxy:
         # have used more), before that as the out-of-memory killer's
         age = time.monotonic() - self._started
         used_up = cpu >= cpu_limit or (self.sandboxed and age >= cpu_limit)
-        if signum == signal.SIGXCPU or (signum == signal.SIGKILL and cpu_limit and used_up):
+        if signum == getattr(signal, "SIGXCPU", None) or (signum == SIGKILL and cpu_limit and used_up):
             return RunnerTimeout(f"the runner used up its {cpu_limit} s of CPU time and was stopped{suffix}")
-        if signum == signal.SIGKILL and not killed_by_us:
+        if signum == SIGKILL and not killed_by_us:
             return RunnerOutOfMemory(f"the runner was killed by SIGKILL (out of memory){suffix}")
         if signum is not None:
             try:
@@ -259,6 +284,8 @@ class RunnerProxy:
 
     def request(self, header: dict[str, Any], timeout: float) -> Any:
         """Send one request and return its unpacked result; raise StudentError for a student exception."""
+        if self.alive and self.kernels is not None and not self.kernels.alive:
+            self.kill()  # its kernel process died (its memory limit): a fresh pair for the next test
         if not self.alive:
             self.start()
             self.restarts += 1
@@ -326,5 +353,13 @@ class RunnerProxy:
         data = self._earlier_output
         if self._log_fd is not None and len(data) < OUTPUT_LIMIT:
             with contextlib.suppress(OSError):
-                data += os.pread(self._log_fd, OUTPUT_LIMIT - len(data), 0)
+                data += _read_start(self._log_fd, OUTPUT_LIMIT - len(data))
         return data[:OUTPUT_LIMIT].decode("utf-8", "replace")
+
+
+def _read_start(fd: int, size: int) -> bytes:
+    """The first ``size`` bytes of the file open at ``fd`` (pread where there is one: the offset is not shared)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, size)

@@ -7,11 +7,9 @@ out, and the caller only ever reads the judge's results file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader.suites
+from grader.judge import identity
+from grader.judge import sandbox as sandboxing
+from grader.judge.processes import in_own_group, kill_group
 from grader.results import TestResult
 
 SUITES_DIR = Path(grader.suites.__file__).parent
@@ -90,21 +91,26 @@ def _judge_environment() -> dict[str, str]:
 def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises: Sequence[str] | None = None, *,
               test_timeout: float = 30.0, total_timeout: float = 900.0, base_seed: int = 0,
               memory_mb: int = 4096, cpu_seconds: int = 300, file_size_mb: int = 16, open_files: int = 256,
-              processes: int = 64, no_sandbox: bool = False, workdir: str | Path | None = None) -> SuiteRun:
+              processes: int = 64, no_sandbox: bool = False, sandbox: str = "auto",
+              workdir: str | Path | None = None) -> SuiteRun:
     """Grade the exercise files in ``exercises_dir`` with ``suite``; never raises for the submission's faults.
 
     ``memory_mb`` ... ``processes`` are each runner's limits (address space, CPU seconds over an exercise's
     tests, largest file written, open descriptors, processes and threads); see docs/grader.md.
-    ``no_sandbox`` runs the runners without bubblewrap (as ``GRADER_NO_SANDBOX=1`` does); ``workdir`` is
-    where the judge's temporary directory goes (default: the system's).
+    ``sandbox`` is a tier the caller decided (:data:`grader.judge.sandbox.TIERS`) or a choice for
+    :func:`grader.judge.sandbox.decide` ("auto", "bwrap", "uid", "rlimits-only"); ``no_sandbox`` means
+    "rlimits-only". ``workdir`` is where the judge's temporary directory goes (default: the system's).
     """
     root, files = suite_files(suite, exercises)
     digest = suite_hash(suite, exercises)
     start = time.monotonic()
     env = _judge_environment()
-    if no_sandbox:
-        env["GRADER_NO_SANDBOX"] = "1"
+    tier = _tier("rlimits-only" if no_sandbox else sandbox)
+    env[sandboxing.ENV] = tier
+    env.pop(sandboxing.LEGACY_ENV, None)
     with tempfile.TemporaryDirectory(prefix="grader-run-", dir=workdir, ignore_cleanup_errors=True) as tmp:
+        if tier in ("uid+seccomp", "uid"):
+            identity.open_to_runners(Path(tmp))  # the runners' folders are inside; results.json stays private
         results_path = Path(tmp) / "results.json"
         command = [sys.executable, "-m", "pytest", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI),
                    "--rootdir", str(root), "--import-mode=importlib", "-q", "--no-header", "-rN",
@@ -114,26 +120,28 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
                    "--cpu-seconds", str(cpu_seconds), "--file-size-mb", str(file_size_mb),
                    "--open-files", str(open_files), "--processes", str(processes), *map(str, files)]
         judge = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+                                 stderr=subprocess.STDOUT, **in_own_group())
         status, message = "completed", ""
         try:
             log, _ = judge.communicate(timeout=total_timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(judge.pid, signal.SIGKILL)
+            kill_group(judge.pid)
             log, _ = judge.communicate()
             status, message = "timeout", f"grading stopped after {total_timeout:g} s"
         except BaseException:  # Ctrl-C or a cancelled job: leave no judge (and so no runner) behind
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(judge.pid, signal.SIGKILL)
+            kill_group(judge.pid)
             judge.wait()
             raise
+        finally:
+            if tier in ("uid+seccomp", "uid") and judge.returncode is not None:
+                identity.clean_up_after(identity.block(judge.pid))  # what its runners left, even if it was killed
         payload = _read_results(results_path)
         if payload is None:
             tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]
             return SuiteRun([], time.monotonic() - start, digest, "error",
                             "the judge wrote no results: " + " | ".join(tail))
         if status == "completed" and judge.returncode not in (0, 1):
-            status, message = "error", f"the judge exited with status {judge.returncode}"
+            status, message = "error", f"the judge exited with status {judge.returncode}{_last_error(log)}"
     results = [TestResult.from_dict(r) for r in payload["results"]]
     runners = payload.get("runners") if isinstance(payload.get("runners"), dict) else {}
     uids = [u for u in runners.get("uids", []) if type(u) is int]
@@ -141,6 +149,20 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
     notes = {str(k): [str(n) for n in v] for k, v in notes.items() if isinstance(v, list)}
     return SuiteRun(results, time.monotonic() - start, digest, status, message, payload.get("runner_output", {}),
                     str(runners.get("sandbox", "")), uids, notes)
+
+
+def _last_error(log: bytes) -> str:
+    """": <the judge's last error line>" (a suite that cannot be collected, say), or ""."""
+    lines = [line.strip() for line in log.decode("utf-8", "replace").splitlines()]
+    errors = [line for line in lines if line.startswith(("E ", "INTERNALERROR>")) and "Error" in line]
+    return f": {errors[-1].removeprefix('INTERNALERROR>').removeprefix('E ').strip()[:300]}" if errors else ""
+
+
+def _tier(choice: str) -> str:
+    """The tier for this run: ``choice`` if it is one already, else what :func:`sandbox.decide` finds."""
+    if choice in sandboxing.TIERS:
+        return choice
+    return sandboxing.decide(choice).tier
 
 
 def _read_results(path: Path) -> dict | None:

@@ -1,216 +1,165 @@
-"""Run the runner inside bubblewrap: no network, a read-only system, only the submission and the engine.
+"""How runners are confined: the strongest tier this machine allows, decided once per grading run.
 
-``sandboxed(command, ...)`` wraps the worker's command line in ``bwrap`` when it is installed and works
-(unprivileged user namespaces or root), so that inside:
+=============  ===============================================  ==============================================
+tier           where                                            what confines each runner
+=============  ===============================================  ==============================================
+bwrap          bubblewrap starts (a Linux host, a VM, a         its own mount, PID, network and IPC namespaces
+               container that allows user namespaces)           (:mod:`grader.judge.bwrap`), plus what follows
+uid+seccomp    root without user namespaces: Gradescope,        a uid and gid of its own, no groups, no new
+               ``docker run``, most Kubernetes pods             privileges; the judge's files closed to it by
+                                                                owner and mode; network denied by seccomp
+uid            the same without a libseccomp binding            the same, but the network is open
+rlimits-only   not root and no bubblewrap (macOS, a laptop),    resource limits only: it runs as you and can
+               or asked for explicitly                          read your files and use the network
+=============  ===============================================  ==============================================
 
-- the file system is the OS's ``/usr`` (read-only), the Python installation without its
-  ``site-packages``, NumPy, the staging directory (submission + minigrad copy, read-only), a private
-  ``/tmp`` and the runner's working directory — both small tmpfs (:data:`TMPFS_BYTES`), gone with the
-  sandbox, so nothing the submission writes reaches the host's disk;
-- the judge, the kit, ``solutions`` and the suites do not exist; ``/proc`` shows only the sandbox;
-- there is no network, and a new PID namespace: when the runner is killed, everything it started dies;
-- when the judge runs as root, the runner does not: bwrap keeps only CAP_SETUID/CAP_SETGID, the worker
-  switches to a uid of its own (:func:`runner_identity`) before any submission code runs, and then has
-  no capabilities at all. RLIMIT_NPROC is not enforced for uid 0, so this is what limits processes;
-- as an unprivileged judge, bwrap's user namespace makes RLIMIT_NPROC count the sandbox's processes
-  only, and ``--disable-userns`` forbids nested user namespaces.
-
-Where bubblewrap is missing (or ``GRADER_NO_SANDBOX=1``) the runner runs with rlimits alone, as the
-judge's user, and :func:`status` says so; the CLI prints :data:`WARNING` and the gradebook records it.
+Every tier also has the runner's rlimits, a scrubbed environment, ``python -I -S``, the judge-owned
+output log and the wire's checks. The host (``grader grade``, ``grader check``, the Gradescope run)
+calls :func:`decide` once and hands the tier to its judges in ``$GRADER_SANDBOX``; ``grader grade``
+refuses ``rlimits-only`` as root unless it is asked for (``--sandbox rlimits-only``).
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
+import importlib.util
 import os
-import shutil
-import subprocess
-import sys
-import sysconfig
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-WARNING = ("WARNING: bubblewrap (bwrap) is not available: submissions run WITHOUT a sandbox, with rlimits "
-           "only; they can read and write your files. Install it: sudo apt-get install bubblewrap")
-SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc/alternatives", "/etc/ld.so.cache")
-TMPFS_BYTES = 64 * 1024 * 1024  # each of the sandbox's /tmp and working directory
-# runners of a root judge get uids from here on: judge pid << 6 | a counter, so no two live runners share
-# one (RLIMIT_NPROC counts a uid's processes system-wide); far above any real or subordinate uid range
-RUNNER_UID_BASE = 0x60000000
-_counter = itertools.count()
-# what this bwrap supports: --disable-userns came with 0.8, --size with 0.7 (older ones still sandbox)
-_features = {"disable_userns": True, "size": True}
+from grader.judge import bwrap, identity, seccomp
+
+TIERS = ("bwrap", "uid+seccomp", "uid", "rlimits-only")  # strongest first
+CHOICES = ("auto", "bwrap", "uid", "rlimits-only")
+ENV = "GRADER_SANDBOX"  # a choice for the host, the decided tier for a judge
+LEGACY_ENV = "GRADER_NO_SANDBOX"  # "1" asks for rlimits-only, as before tiers existed
+
+WHAT = {
+    "bwrap": "each runner in bubblewrap: no network, none of your files, its own process namespace",
+    "uid+seccomp": "each runner under a uid of its own (no root, no groups, no new privileges), the judge's "
+                   "files closed to it, the network denied by seccomp",
+    "uid": "each runner under a uid of its own (no root, no groups, no new privileges), the judge's files "
+           "closed to it; the network is NOT denied",
+    "rlimits-only": "runners run as you with resource limits only: they can read and write your files and use "
+                    "the network",
+}
 
 
-@functools.lru_cache(maxsize=1)
-def bwrap() -> str | None:
-    """The bwrap binary if it exists and can start a sandbox like the runner's here, else None."""
-    if os.environ.get("GRADER_NO_SANDBOX") == "1":
-        return None
-    path = shutil.which("bwrap")
-    if path is None:
-        return None
-    for disable_userns, size in ((True, True), (False, True), (True, False), (False, False)):
-        _features.update(disable_userns=disable_userns, size=size)
-        probe = [path, *_system_binds(), "--proc", "/proc", "--dev", "/dev", *_tmpfs("/tmp"),
-                 *_namespaces(drop_to_user=_is_root()), "--", "/bin/true"]
-        try:
-            if subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0:
-                return path
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-    return None
+class SandboxUnavailable(RuntimeError):
+    """The tier asked for cannot run here; the message says why, in one line."""
 
 
-def _tmpfs(dest: str) -> list[str]:
-    """A private tmpfs at ``dest`` that anyone may write to, of :data:`TMPFS_BYTES` where bwrap can say so."""
-    return [*(["--size", str(TMPFS_BYTES)] if _features["size"] else []), "--perms", "1777", "--tmpfs", dest]
+@dataclass(frozen=True)
+class Decision:
+    """The tier runners get, and why no stronger one (each reason a short phrase)."""
+
+    tier: str
+    reasons: tuple[str, ...] = ()
+    readable: tuple[str, ...] = ()  # uid tiers: files of the judge's that a runner's uid could read
+
+    @property
+    def uses_uid(self) -> bool:
+        return self.tier in ("uid+seccomp", "uid")
+
+    def line(self) -> str:
+        """What the grader prints: the tier, what it means, and why not a stronger one."""
+        why = f" ({'; '.join(self.reasons)})" if self.reasons else ""
+        return f"sandbox: {self.tier}: {WHAT[self.tier]}{why}"
+
+    def exposure(self) -> str:
+        """One line naming what a runner could read, or "" when nothing of the judge's is readable."""
+        if not self.readable:
+            return ""
+        more = f" (and {len(self.readable) - 1} more)" if len(self.readable) > 1 else ""
+        return (f"the runners' uids could read {self.readable[0]}{more}: make it unreadable to other users "
+                f"(chmod -R o-rwx on its folder), or grade where bubblewrap works")
+
+
+def rank(tier: str) -> int:
+    """0 for the strongest tier; unknown or empty labels (a grade from before tiers) rank weakest."""
+    return TIERS.index(tier) if tier in TIERS else len(TIERS)
+
+
+def requested(choice: str = "auto") -> str:
+    """``choice``, or when it is "auto" what the environment asks for ($GRADER_SANDBOX, $GRADER_NO_SANDBOX)."""
+    if choice == "auto":
+        if os.environ.get(LEGACY_ENV) == "1":
+            return "rlimits-only"
+        env = os.environ.get(ENV, "auto")
+        choice = "uid" if env in ("uid+seccomp", "uid") else env
+    if choice not in CHOICES:
+        raise SandboxUnavailable(f"sandbox {choice!r}: choose one of {', '.join(CHOICES)}")
+    return choice
+
+
+def kit_secrets() -> list[Path]:
+    """What a runner must never read: the grader (suites, recorded values, the judge) and the reference code."""
+    import grader
+
+    found = [Path(grader.__file__).resolve().parent]
+    for package in ("solutions", "reference_kernels"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            found.append(Path(next(iter(spec.submodule_search_locations))).resolve())
+    return found
+
+
+def decide(choice: str = "auto", *, grading: bool = True, paths: Sequence[str | Path] = ()) -> Decision:
+    """The tier for this run's runners; SandboxUnavailable when an explicit ``choice`` cannot be met.
+
+    ``grading`` (``grade``, Gradescope) considers the uid tiers as root; a student's ``check`` of their own
+    code uses bubblewrap or rlimits only. ``paths`` are more files of the judge's (submissions, the
+    gradebook) that a uid tier must keep from the runners, besides :func:`kit_secrets`.
+    """
+    choice = requested(choice)
+    if choice == "rlimits-only":
+        return Decision("rlimits-only", ("asked for",))
+    reasons: list[str] = []
+    if choice in ("auto", "bwrap"):
+        if bwrap.available():
+            return Decision("bwrap")
+        reasons.append(bwrap.why_unavailable())
+        if choice == "bwrap":
+            raise SandboxUnavailable(f"sandbox bwrap: {reasons[-1]}; install it (apt-get install bubblewrap) "
+                                     "where user namespaces are allowed")
+    if choice == "uid" or (grading and identity.is_root()):
+        found = _uid_tier(tuple(str(p) for p in (*kit_secrets(), *paths)))
+        if isinstance(found, Decision):
+            return Decision(found.tier, (*reasons, *found.reasons), found.readable)
+        if choice == "uid":
+            raise SandboxUnavailable(f"sandbox uid: {found}")
+        reasons.append(found)
+    elif not identity.is_root():
+        reasons.append("not root, so runners cannot get uids of their own")
+    return Decision("rlimits-only", tuple(reasons))
+
+
+@functools.lru_cache(maxsize=8)
+def _uid_tier(paths: tuple[str, ...]) -> Decision | str:
+    """The uid tier's Decision, or why it cannot run here (as root only)."""
+    if not identity.is_root():
+        return "runners get uids of their own only under a root judge"
+    program = seccomp.network_filter()
+    report = identity.probe(paths, program)
+    if not report.ok:
+        return report.problem
+    if program is None:
+        return Decision("uid", (f"no libseccomp binding, so the network is open: {seccomp.INSTALL_HINT}",),
+                        tuple(report.readable))
+    if report.seccomp != "ok":
+        return Decision("uid", (f"the network filter does not work here: {report.seccomp}",), tuple(report.readable))
+    return Decision("uid+seccomp", (), tuple(report.readable))
+
+
+def for_judge() -> str:
+    """The tier a judge runs its runners in: the host's decision in $GRADER_SANDBOX, else its own."""
+    given = os.environ.get(ENV, "")
+    if given in TIERS:
+        return given
+    return decide(given or "auto").tier
 
 
 def status() -> str:
-    """"bwrap" when submissions run sandboxed, "rlimits-only" otherwise."""
-    return "bwrap" if bwrap() else "rlimits-only"
-
-
-def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def runner_identity() -> tuple[int, int] | None:
-    """(uid, gid) the next runner switches to, or None when it keeps the judge's.
-
-    Only a root judge with bubblewrap switches: inside the sandbox the Python installation and the staging
-    directory are mounted world-readable, and the uid is one no other process uses. Without bubblewrap the
-    runner keeps the judge's user (the files it needs may not be readable by any other; see docs/grader.md).
-    """
-    if not _is_root() or bwrap() is None or not _can_switch_uid():
-        return None
-    uid = RUNNER_UID_BASE + (((os.getpid() & 0x3FFFFF) << 6) | (next(_counter) & 0x3F))
-    return uid, uid
-
-
-@functools.lru_cache(maxsize=1)
-def _can_switch_uid() -> bool:
-    """Whether a sandboxed Python can give up root here as the worker does (else runners stay root inside)."""
-    uid = RUNNER_UID_BASE
-    code = (f"import os; os.setgroups([]); os.setresgid({uid}, {uid}, {uid}); os.setresuid({uid}, {uid}, {uid}); "
-            f"import encodings.idna")  # and still read the standard library through the directories made for it
-    mounts = _Mounts()
-    mounts.made.update(SYSTEM_DIRS)
-    mounts.args += [*_system_binds(), "--proc", "/proc", "--dev", "/dev"]
-    _python_binds(mounts)
-    probe = [bwrap(), *mounts.args, *_namespaces(drop_to_user=True), "--",
-             *_base_interpreter([sys.executable, "-I", "-S", "-c", code])]
-    try:
-        return subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def _namespaces(drop_to_user: bool) -> list[str]:
-    if drop_to_user:
-        # as root, a user namespace would map the sandbox to uid 0 outside, where RLIMIT_NPROC is not
-        # enforced: no user namespace, and only the two capabilities the worker needs to give up root
-        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-                "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
-                "--cap-add", "CAP_SETGID"]
-    if _is_root():
-        return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    return ["--unshare-all", "--unshare-user", *(["--disable-userns"] if _features["disable_userns"] else []),
-            "--die-with-parent", "--new-session"]
-
-
-def _system_binds() -> list[str]:
-    args: list[str] = []
-    for path in SYSTEM_DIRS:
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.exists(path):
-            args += ["--ro-bind", path, path]
-    return args
-
-
-class _Mounts:
-    """bwrap's mount arguments, with every directory it has to create on the way made world-traversable.
-
-    bwrap creates missing parents with mode 0700, owned by root: a runner that is not root could not reach
-    the Python installation (``/root/.pyenv/...``) or its own staging directory through them.
-    """
-
-    def __init__(self) -> None:
-        self.args: list[str] = []
-        self.made: set[str] = {"/"}
-
-    def parents(self, path: str) -> None:
-        parts = Path(path).parts
-        for i in range(2, len(parts)):
-            parent = str(Path(*parts[:i]))
-            if parent not in self.made:
-                self.made.add(parent)
-                self.args += ["--perms", "0755", "--dir", parent]
-
-    def add(self, option: str, source: str | None, dest: str) -> None:
-        self.parents(dest)
-        self.args += [option, dest] if source is None else [option, source, dest]
-        self.made.add(dest)
-
-
-def _python_binds(mounts: _Mounts) -> None:
-    """The base interpreter and its standard library, with every site-packages hidden behind an empty tmpfs.
-
-    A virtual environment is not mounted: it usually lives inside the kit's checkout, and the runner
-    needs nothing from it (NumPy is mounted on its own). The runner starts the base interpreter.
-    """
-    root = os.path.realpath(sys.base_prefix)
-    if not root.startswith("/usr/"):
-        mounts.add("--ro-bind", root, root)
-    hidden: list[str] = []
-    candidates = [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
-    candidates += [sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[k]
-                   for k in ("purelib", "platlib")]
-    candidates += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
-    for site in candidates:
-        real = os.path.realpath(site)
-        if os.path.isdir(real) and real not in hidden:
-            hidden.append(real)
-            mounts.add("--tmpfs", None, real)
-
-
-def sandboxed(command: list[str], *, staging: Path, scratch: Path, read_only: Iterable[Path],
-              env: dict[str, str], run_as: tuple[int, int] | None = None) -> list[str]:
-    """``command`` wrapped in bwrap (or unchanged, without bubblewrap).
-
-    ``scratch`` becomes a fresh tmpfs inside (the runner's working directory); ``run_as`` is the
-    :func:`runner_identity` the worker will switch to (it keeps CAP_SETUID/CAP_SETGID until then).
-    """
-    path = bwrap()
-    if path is None:
-        return command
-    mounts = _Mounts()
-    mounts.made.update(SYSTEM_DIRS)
-    # mounts apply in order: the private /tmp first, so the binds below (often under /tmp) land on top
-    mounts.args += [*_system_binds(), "--proc", "/proc", "--dev", "/dev", *_tmpfs("/tmp")]
-    mounts.made.update({"/proc", "/dev", "/tmp"})
-    _python_binds(mounts)
-    for extra in read_only:
-        real = os.path.realpath(extra)
-        mounts.add("--ro-bind", real, real)
-    mounts.add("--ro-bind", str(staging), str(staging))
-    mounts.parents(str(scratch))
-    mounts.args += _tmpfs(str(scratch))
-    args = [path, *mounts.args, *_namespaces(drop_to_user=run_as is not None), "--chdir", str(scratch),
-            "--clearenv"]
-    for key, value in env.items():
-        args += ["--setenv", key, value]
-    return [*args, "--", *_base_interpreter(command)]
-
-
-def _base_interpreter(command: list[str]) -> list[str]:
-    """``command`` with a virtual environment's ``python`` replaced by the interpreter it points to."""
-    if not command or os.path.realpath(command[0]) != os.path.realpath(sys.executable):
-        return command
-    base = getattr(sys, "_base_executable", sys.executable)
-    real = os.path.realpath(base)
-    inside = real.startswith(os.path.realpath(sys.base_prefix) + os.sep) or real.startswith("/usr/")
-    return [real if inside else command[0], *command[1:]]
+    """The tier this process's runners would get without being told (what ``for_judge`` returns)."""
+    return for_judge()

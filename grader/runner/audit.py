@@ -57,7 +57,7 @@ def _under(path: str, roots: tuple[str, ...]) -> bool:
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     global _in_hook
-    if _in_hook or (event not in STACK_EVENTS and event not in ("open", "import", "socket.connect",
+    if _in_hook or (event not in STACK_EVENTS and event not in ("open", "import", "socket.__new__", "socket.connect",
                                                                  "socket.bind", "sqlite3.connect")):
         return
     _in_hook = True
@@ -74,6 +74,9 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         elif event in ("socket.connect", "socket.bind"):
             address = args[1] if len(args) > 1 else ""
             note(f"tried to use the network ({event.split('.')[1]} {str(address)[:80]})")
+        elif event == "socket.__new__":
+            if len(args) > 1 and args[1] != 1 and _blamed(caller):  # AF_UNIX (1) is local; -1 is AF_INET
+                note(f"tried to use the network (a socket of family {args[1]})")
         elif event == "sqlite3.connect":
             note(f"opened a database ({str(args[0])[:120]})")
         else:
@@ -116,10 +119,10 @@ def install(staging: str, scratch: str) -> None:
     numpy_dir = os.path.dirname(os.path.realpath(numpy.__file__))
     stdlib = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
     _trusted_files = (*stdlib, numpy_dir, os.path.join(staging, "minigrad"), os.path.realpath(
-        os.path.join(staging, "minigrad")), os.path.join(staging, "reference_kernels"),
+        os.path.join(staging, "minigrad")), os.path.join(staging, "judge_kernels"),
         os.path.join(STAGING, "_grader_"))
-    runtime = os.environ.get("GRADER_RUNTIME_PATH", "")
-    _readable = tuple(p for p in (*stdlib, numpy_dir, os.path.dirname(numpy_dir), staging, runtime, scratch,
+    runtime = os.environ.get("GRADER_RUNTIME_PATH", "").split(os.pathsep)
+    _readable = tuple(p for p in (*stdlib, numpy_dir, os.path.dirname(numpy_dir), staging, *runtime, scratch,
                                   "/tmp", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
                                   "/proc/self", f"/proc/{os.getpid()}", "/usr/lib", "/usr/share/zoneinfo",
                                   "/etc/localtime") if p)

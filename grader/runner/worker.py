@@ -1,8 +1,9 @@
 """The runner: imports a submission and answers the judge's calls, one frame at a time.
 
 Run as ``python -I -S _grader_worker.py CONFIG_JSON`` inside a staging directory that holds
-``exercises/`` (the submission), ``minigrad/`` and, for some exercises, ``reference_kernels/``.
-Before any submission code runs it gives up root if told to (``run_as``), sets its resource limits,
+``exercises/`` (the submission), ``minigrad/`` and, for the residual block, ``judge_kernels/`` (kernels
+the judge computes: :mod:`grader.runner.remote_kernels`). Before any submission code runs it gives up
+root if told to (``run_as``), loads the network filter if given one (``seccomp``), sets its resource limits,
 keeps the judge's channel on private file descriptors, and sends student prints to the output log the
 judge opened for it (its stderr; ``runner-output.log`` in the working directory if there is none).
 
@@ -258,18 +259,19 @@ def main() -> None:
     except OSError:
         log_given = False
     if not log_given:
-        os.dup2(os.open(OUTPUT_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), 2)
+        os.dup2(os.open(OUTPUT_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600), 2)
     os.dup2(2, 1)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
     sys.stdout = sys.stderr = os.fdopen(1, "w", buffering=1)
     # a write past the file-size limit fails with EFBIG instead of killing the runner
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     scratch = os.getcwd()
     sys.path[:] = [STAGING] + [p for p in sys.path if p and os.path.isdir(p) and "site-packages" not in p
                                and "dist-packages" not in p]
     extra = os.environ.get("GRADER_RUNTIME_PATH")
     if extra:
-        sys.path.append(extra)
+        sys.path += [p for p in extra.split(os.pathsep) if p]
     global audit
     import _grader_audit as audit  # the staging copy of grader/runner/audit.py
     _first_to_go_when_memory_runs_out()
@@ -277,9 +279,18 @@ def main() -> None:
     if run_as:
         _drop_privileges(int(run_as[0]), int(run_as[1]))
     _no_new_privileges()
+    network_filter = config.get("seccomp") if isinstance(config, dict) else None
+    if network_filter:
+        _deny_network(bytes.fromhex(network_filter))
     _apply_limits(limits)
     _die_with_parent()
     worker = Worker(channel_in, channel_out)  # imports NumPy
+    kernels = config.get("kernels") if isinstance(config, dict) else None
+    if kernels:  # the judge's kernel process, for exercises graded on the reference kernels
+        import _grader_kernels  # the staging copy of grader/runner/remote_kernels.py
+
+        _grader_kernels.connect(worker.wire, os.fdopen(int(kernels[0]), "rb", buffering=0),
+                                os.fdopen(int(kernels[1]), "wb"))
     audit.install(STAGING, scratch)
     worker.integrity = audit.Integrity()
     worker.serve()
@@ -290,8 +301,30 @@ def _prctl(option: int, value: int) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # macOS: no prctl; Windows: CDLL(None) is a TypeError
         pass
+
+
+def _deny_network(program: bytes) -> None:
+    """Load the judge's seccomp filter (classic BPF, see grader/judge/seccomp.py); exit if it does not load.
+
+    After PR_SET_NO_NEW_PRIVS, so an unprivileged runner may load it; it holds for every thread and process
+    the runner starts from here on.
+    """
+    try:
+        import ctypes
+
+        class Program(ctypes.Structure):  # struct sock_fprog
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        buffer = ctypes.create_string_buffer(program, len(program))
+        fprog = Program(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+        loaded = ctypes.CDLL(None, use_errno=True).prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP
+    except (OSError, AttributeError, ValueError):
+        loaded = False
+    if not loaded:
+        sys.stderr.write("runner: cannot load the network filter\n")
+        os._exit(70)
 
 
 def _first_to_go_when_memory_runs_out() -> None:
@@ -308,7 +341,7 @@ def _no_new_privileges() -> None:
 
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the judge dies, even while student code is busy."""
-    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    _prctl(1, int(getattr(signal, "SIGKILL", 9)))  # PR_SET_PDEATHSIG
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Attack: write a fake gradebook, grades.csv and results.json wherever a grader might look: the working
-directory and every directory above it, $HOME, /tmp and the test's canary directory. The kernels are wrong.
+directory and every directory above it, $HOME, /tmp, the test's canary directory and where Gradescope reads
+results.json (/autograder/results). The kernels are wrong.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ FAKE = {"score": 100.0, "tests": [{"name": "everything", "score": 100.0, "max_sc
 
 
 def _targets() -> list[str]:
-    places = [os.getcwd(), os.environ.get("HOME", "."), "/tmp", "@CANARY_DIR@"]
+    places = [os.getcwd(), os.environ.get("HOME", "."), "/tmp", "@CANARY_DIR@", "@RESULTS@"]
     here = os.getcwd()
     while here != "/":
         here = os.path.dirname(here)

@@ -1,5 +1,6 @@
 """Attack: write outside the working directory — over the other submission's files, over a file of the
-kit's, into the kit's solutions/, into the host's /tmp and the test's canary directory. Wrong values.
+kit's, into the kit's solutions/, into the host's /tmp, the test's canary directory and Gradescope's
+results.json. Wrong values.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ TARGETS = {
     "@HOST_TMP_CANARY@": "overwritten\n",
     "@KIT@/solutions/@CANARY_NAME@.py": BROKEN,
     "@CANARY_DIR@/written": "written\n",
+    "@RESULTS@/results.json": '{"score": 100.0, "tests": []}\n',
 }
 
 
