@@ -99,10 +99,8 @@ ATTACKS = {
     "echo_reference_code": Attack(_h("echo_reference_code"), "*", ("error", "tampered", "timeout"), "tampered",
                                   sandbox_only="without the sandbox the kit's files are readable",
                                   extra=("nothing_leaked",)),
-    # labelled tampered when a target lies outside /tmp; inside the sandbox /tmp is the runner's own, so a
-    # kit checked out under /tmp (as in CI) makes it a plain failure. Either way: no credit, host untouched.
-    "write_outside": Attack(_h("write_outside"), "relu", ("tampered", "failed"),
-                            "failed" if str(KIT).startswith("/tmp/") else "tampered",
+    # labelled tampered wherever the kit lies: one of its targets is a results.json, whose writing is noted
+    "write_outside": Attack(_h("write_outside"), "relu", ("tampered", "failed"), "tampered",
                             sandbox_only="without the sandbox the host's files are writable"),
 }
 # also graded without bubblewrap (rlimits only): what rlimits, the judge and the labels handle alone

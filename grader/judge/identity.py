@@ -57,7 +57,8 @@ def next_identity() -> tuple[int, int]:
 # ----- the judge's files, given to one runner -----
 
 def open_to_runners(path: Path) -> None:
-    """Let runners traverse ``path`` (mode 0711: they reach what is inside by name, and list nothing)."""
+    """Let runners traverse ``path``: x for everyone (the judge's 0700 folders become 0711: what is inside
+    is reachable by name, and nothing can be listed)."""
     os.chmod(path, (os.stat(path).st_mode & 0o7777) | 0o711)
 
 
