@@ -15,7 +15,7 @@ part adds what it found to a list, so one failure does not hide another:
 - ``grader grade`` as root in the container refuses submissions other users can read, then grades them
   all with no student reading another's files or the gradebook;
 - tests/test_sandbox.py, test_sandbox_tiers.py, test_kernel_service.py and the uid tier of
-  test_hostile.py pass inside the container, where that tier is the one that runs.
+  test_hostile.py's confinement attacks pass inside the container, where that tier is the one that runs.
 
 Where the container cannot start the test says why: it fails in CI (``$CI`` set) and skips elsewhere.
 """
@@ -206,13 +206,17 @@ def check_the_runner_tests_inside(image: str, root: Path) -> list[str]:
             if path.is_file():
                 archive.add(path, arcname=name.decode())
     files = "tests/test_sandbox.py tests/test_sandbox_tiers.py tests/test_kernel_service.py tests/test_hostile.py"
+    # of the attacks, those whose outcome depends on confinement (the rest test the judge, as on the host)
+    confined = {name for name, attack in ATTACKS.items() if attack.sandbox_only or attack.extra}
+    confined |= {"fork_bomb", "fake_gradebook", "forge_results_file"}
+    select = f"not rlimits and (not test_an_attack or {' or '.join(sorted(confined))})"
     script = ("set -e; mkdir -m 700 /opt/kit; tar -xf /input/kit.tar -C /opt/kit; chmod -R go-rwx /opt/kit; "
               "cd /opt/kit; PYTHONPATH=/opt/kit /opt/minigrad-grader/bin/python -m pytest -q -p no:cacheprovider "
-              f"-k 'not rlimits' {files} 2>&1 | tail -15")
+              f"-k '{select}' {files} 2>&1 | tail -15")
     done = container.run_command(image, script, [(root, "/input")], timeout=1200)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-500:]
     passed = int(re.search(r"(\d+) passed", summary).group(1)) if "passed" in summary else 0
-    if "failed" in summary or "error" in summary or passed < 60:
+    if "failed" in summary or "error" in summary or passed < 40:
         return [f"the runner tests inside the container: {done.stdout[-2500:]}"]
     return []
 
