@@ -27,7 +27,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -331,31 +331,35 @@ def hidden_test_names(kit: Path = KIT) -> set[str]:
     return names(suites / "hidden") - names(suites / "public")
 
 
-def check_handout(root: Path, kit: Path = KIT) -> list[str]:
-    """What in the handout at ``root`` gives solutions or hidden tests away (empty: nothing)."""
+def solution_code(root: Path, kit: Path = KIT,
+                  shipped: Callable[[str, str], bool] = lambda rel, source: False) -> list[str]:
+    """Files or folders under ``root`` named ``solutions``, and functions whose body is a reference solution's
+    (in .py files and notebooks), unless ``shipped(path, "solutions/<file>:<function>")`` allows it."""
     findings = []
     files = [p for p in sorted(root.rglob("*")) if "__pycache__" not in p.parts]
+    solutions = solution_fingerprints(kit)
     for path in files:
         rel = path.relative_to(root).as_posix()
         if path.stem == "solutions" or path.name == "solutions":
             findings.append(f"{rel} is named solutions")
+        if path.is_file() and path.suffix in (".py", ".ipynb"):
+            findings += [f"{rel}: {name} has the body of {solutions[fp]}" for name, fp, _ in _functions(path)
+                         if fp in solutions and not shipped(rel, solutions[fp])]
+    return findings
+
+
+def check_handout(root: Path, kit: Path = KIT) -> list[str]:
+    """What in the handout at ``root`` gives solutions or hidden tests away (empty: nothing)."""
+    findings = solution_code(root, kit)
     if (root / "grader" / "suites" / "hidden").exists():
         findings.append("grader/suites/hidden/ is in it")
-    solutions = solution_fingerprints(kit)
     hidden = hidden_test_names(kit)
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(hidden))) + r")\b") if hidden else None
-    for path in files:
-        if not path.is_file():
-            continue
-        rel = path.relative_to(root).as_posix()
-        if path.suffix in (".py", ".ipynb"):
-            for name, fp, _ in _functions(path):
-                if fp in solutions:
-                    findings.append(f"{rel}: {name} has the body of {solutions[fp]}")
-        if pattern is not None:
+    for path in sorted(root.rglob("*")):
+        if pattern is not None and path.is_file() and "__pycache__" not in path.parts:
             match = pattern.search(path.read_bytes().decode("utf-8", "replace"))
             if match:
-                findings.append(f"{rel} names the hidden test {match.group(1)}")
+                findings.append(f"{path.relative_to(root).as_posix()} names the hidden test {match.group(1)}")
     return findings
 
 

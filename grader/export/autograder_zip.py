@@ -162,32 +162,19 @@ def _write_kit(target: Path, suite: str, seed: int, residual_kernels: str, confi
 
 
 def leaks(kit_dir: Path, kit: Path = KIT) -> list[str]:
-    """What in a built ``kit/`` gives solution code away (empty: nothing)."""
-    from grader.release import _functions, solution_fingerprints
+    """What in a built ``kit/`` gives solution code away (empty: nothing): the handout's check, allowing only
+    the reference kernels the judge's kernel process needs, in ``reference_kernels/``, and no instructor tool."""
+    from grader.release import solution_code
 
     allowed = {f"solutions/{module}.py" for module in kernel_modules()}
-    findings = []
-    files = [p for p in sorted(kit_dir.rglob("*")) if "__pycache__" not in p.parts]
-    for path in files:
-        rel = path.relative_to(kit_dir).as_posix()
-        if path.name == "solutions" or path.stem == "solutions":
-            findings.append(f"{rel} is named solutions")
-        if rel in INSTRUCTOR_ONLY:
-            findings.append(f"{rel} is an instructor's tool")
-    solutions = solution_fingerprints(kit)
-    for path in files:
-        if path.suffix != ".py" or not path.is_file():
-            continue
-        rel = path.relative_to(kit_dir).as_posix()
-        for name, fp, _ in _functions(path):
-            source = solutions.get(fp)
-            if source is None:
-                continue
-            shipped = rel.startswith(f"{KERNELS_DIR}/") and f"solutions/{path.name}" in allowed \
-                and source.split(":")[0] == f"solutions/{path.name}"
-            if not shipped:
-                findings.append(f"{rel}: {name} has the body of {source}")
-    return findings
+
+    def shipped(rel: str, source: str) -> bool:
+        name = rel.removeprefix(f"{KERNELS_DIR}/")
+        return rel.startswith(f"{KERNELS_DIR}/") and source.split(":")[0] == f"solutions/{name}" \
+            and f"solutions/{name}" in allowed
+
+    findings = solution_code(kit_dir, kit, shipped)
+    return findings + [f"{rel} is an instructor's tool" for rel in INSTRUCTOR_ONLY if (kit_dir / rel).exists()]
 
 
 def self_check(root: Path, suite: str) -> None:
