@@ -81,6 +81,16 @@ def reference_sources() -> dict[str, str]:
     return sources
 
 
+def write_stubs(target: Path) -> Path:
+    """Write the handout's stubs into ``target`` as a submission (every test: "not implemented yet")."""
+    import exercises
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in EXERCISES:
+        (target / f"{name}.py").write_bytes((Path(exercises.__file__).parent / f"{name}.py").read_bytes())
+    return target
+
+
 def write_submission(target: Path, mutant: Mutant | Sequence[Mutant] | None = None) -> Path:
     """Write the reference submission into ``target``, with ``mutant`` (or each of several, one per module)
     applied to its module."""

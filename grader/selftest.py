@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,9 +31,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import exercises as stubs_package
-import grader
 from grader.exercises import EXERCISES
-from grader.judge.run import SuiteError, SuiteRun, run_suite, suite_files
+from grader.judge.run import SuiteError, SuiteRun, collect_tests, run_suite, suite_files
 from grader.mutants import (
     BY_NAME,
     MUTANTS,
@@ -48,7 +45,6 @@ from grader.mutants import (
 from grader.results import by_exercise
 
 STUBS_DIR = Path(stubs_package.__file__).resolve().parent
-KIT_ROOT = Path(grader.__file__).resolve().parent.parent
 EPS = 1e-6
 SEED_FIXTURES = {"rng", "seed"}  # the only way a test's inputs depend on --base-seed (grader.judge.plugin)
 
@@ -203,51 +199,12 @@ def combine(by_seed: dict[int, MutantOutcome]) -> MutantOutcome:
                          [s for s in seeds if by_seed[s].status == "SURVIVED"], seeds)
 
 
-_COLLECT = """
-import json, sys
-import pytest
-from grader.judge.run import JUDGE_INI, suite_files
-
-class Collector:
-    items = []
-    def pytest_collection_modifyitems(self, items):
-        for item in items:
-            marks = {name: item.get_closest_marker(name) for name in ("exercise", "points", "visibility")}
-            self.items.append({
-                "nodeid": item.nodeid, "file": str(item.path), "doc": (item.function.__doc__ or "").strip(),
-                "fixtures": sorted(item.fixturenames),
-                **{name: mark.args[0] if mark else None for name, mark in marks.items()}})
-
-root, files = suite_files(sys.argv[1])
-collector = Collector()
-code = pytest.main(["-q", "--collect-only", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI), "--rootdir",
-                    str(root), "--import-mode=importlib", *map(str, files)], plugins=[collector])
-print("@@" + json.dumps({"code": int(code), "items": collector.items}))
-"""
-
-
-def collect_tests(suite: str | Path) -> list[dict]:
-    """Every test of ``suite`` as the judge collects it: nodeid, file, doc, fixtures (all it uses, even
-    indirectly), and its exercise, points and visibility markers. SuiteError when it cannot be collected."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(PYTHONPATH=os.pathsep.join(p for p in (str(KIT_ROOT), env.get("PYTHONPATH", "")) if p),
-               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-    proc = subprocess.run([sys.executable, "-c", _COLLECT, str(suite)], cwd=KIT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@")]
-    payload = json.loads(lines[-1][2:]) if lines else {}
-    if payload.get("code") != 0:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
-        raise SuiteError(f"the suite {str(suite)!r} cannot be collected: " + " | ".join(tail))
-    return payload["items"]
-
-
 def fixed_input_tests(suite: str | Path) -> set[str] | None:
     """The nodeids of the suite's tests that draw nothing from the seed (no ``rng``/``seed`` fixture, even
     indirectly): their verdict is the same at every seed. None when the suite cannot be collected."""
     try:
         return {item["nodeid"] for item in collect_tests(suite) if not SEED_FIXTURES & set(item["fixtures"])}
-    except (OSError, subprocess.TimeoutExpired, SuiteError):
+    except SuiteError:
         return None
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader import cli
-from grader.exercises import EXERCISE_FILES
-from grader.mutants import write_submission
+from grader.mutants import write_stubs, write_submission
 
 KIT = Path(__file__).resolve().parent.parent
 
@@ -23,9 +22,7 @@ def reference_submission(target: Path) -> Path:
 def stub_copy(dest: Path) -> Path:
     """The handout's stubs as a submission (every test: "not implemented yet")."""
     dest.mkdir(parents=True)
-    for name in EXERCISE_FILES:
-        (dest / name).write_bytes((KIT / "exercises" / name).read_bytes())
-    return dest
+    return write_stubs(dest)
 
 
 def run_cli(argv: list, capsys: object) -> tuple[int, str, str]:

@@ -12,8 +12,7 @@ import pytest
 from grader.exercises import EXERCISES, WEIGHTS
 from grader.judge import compare
 from grader.judge.proxy import Handle
-from grader.judge.run import JUDGE_INI, SUITES_DIR
-from grader.selftest import collect_tests
+from grader.judge.run import JUDGE_INI, SUITES_DIR, collect_tests
 
 KIT = Path(__file__).resolve().parent.parent
 

@@ -183,13 +183,13 @@ def self_check(root: Path, suite: str) -> None:
     ``root`` holds ``source/`` (the unzipped autograder). ``solutions`` is shadowed by a package that
     refuses to import, so a suite or helper that still needs it fails here instead of on Gradescope.
     """
-    from grader.mutants import write_submission
+    from grader.mutants import write_stubs, write_submission
 
     shadow = root / "shadow" / "solutions"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text('raise ImportError("the autograder must not need solutions/")\n')
     for label, make, want_full in (("reference solutions", write_submission, True),
-                                   ("stubs", _stubs, False)):
+                                   ("stubs", write_stubs, False)):
         for sub in ("submission", "results"):
             shutil.rmtree(root / sub, ignore_errors=True)
         make(root / "submission")
@@ -212,15 +212,6 @@ def self_check(root: Path, suite: str) -> None:
             detail = extra.get("message") if extra.get("status") != "graded" else failed[0] if failed else ""
             detail = detail or results.get("output", "")[:300]
             raise ExportError(f"the autograder gives the {label} {score:g} of {total:g} ({suite} suite): {detail}")
-
-
-def _stubs(target: Path) -> Path:
-    target.mkdir(parents=True)
-    from grader.exercises import EXERCISE_FILES
-
-    for name in EXERCISE_FILES:
-        shutil.copyfile(KIT / "exercises" / name, target / name)
-    return target
 
 
 def _write_member(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:

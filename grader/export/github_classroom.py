@@ -9,9 +9,6 @@ suite's ``points`` markers (default 1 per test) as the judge's pytest collects t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from grader.exercises import EXERCISES, TITLES
@@ -20,26 +17,6 @@ KIT = Path(__file__).resolve().parent.parent.parent
 WORKFLOW = Path(".github/workflows/classroom.yml")
 AUTOGRADING = Path(".github/classroom/autograding.json")
 TIMEOUT_MINUTES = 10
-
-COLLECT = """
-import json, sys
-import pytest
-from grader.judge.run import JUDGE_INI, suite_files
-
-class Collector:
-    items = []
-    def pytest_collection_modifyitems(self, items):
-        for item in items:
-            exercise, points = item.get_closest_marker("exercise"), item.get_closest_marker("points")
-            self.items.append([exercise.args[0] if exercise else None, points.args[0] if points else 1])
-
-root, files = suite_files(sys.argv[1])
-collector = Collector()
-code = pytest.main(["-q", "--collect-only", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI), "--rootdir",
-                    str(root), "--import-mode=importlib", "-p", "no:cacheprovider", *map(str, files)],
-                   plugins=[collector])
-print("@@" + json.dumps({"code": int(code), "items": collector.items}))
-"""
 
 WORKFLOW_TEXT = """\
 # Written by `grader export github-classroom`: GitHub Classroom runs the public tests on every push.
@@ -76,19 +53,15 @@ class ExportError(RuntimeError):
 
 def public_points(suite: str = "public") -> dict[str, float]:
     """Points per exercise of ``suite`` (course order), collected by a judge-configured pytest."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1",
-                "PYTHONPATH": os.pathsep.join(p for p in (str(KIT), env.get("PYTHONPATH", "")) if p)})
-    done = subprocess.run([sys.executable, "-c", COLLECT, suite], cwd=KIT, env=env, capture_output=True, text=True,
-                          timeout=300)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("@@")]
-    if not lines:
-        raise ExportError(f"could not collect the {suite} suite: " + (done.stderr or done.stdout).strip()[-500:])
-    payload = json.loads(lines[-1][2:])
-    if payload["code"] != 0:
-        raise ExportError(f"collecting the {suite} suite failed (pytest exit {payload['code']})")
+    from grader.judge.run import SuiteError, collect_tests
+
+    try:
+        items = collect_tests(suite)
+    except SuiteError as err:
+        raise ExportError(str(err)) from None
     totals = {name: 0.0 for name in EXERCISES}
-    for exercise, points in payload["items"]:
+    for item in items:
+        exercise, points = item["exercise"], 1 if item["points"] is None else item["points"]
         if exercise not in totals:
             raise ExportError(f"a {suite} test has no known exercise marker ({exercise!r})")
         totals[exercise] += float(points)

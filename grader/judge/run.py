@@ -69,6 +69,51 @@ def suite_files(suite: str | Path, exercises: Sequence[str] | None = None) -> tu
     return root, files
 
 
+_COLLECT = """
+import json, sys
+import pytest
+from grader.judge.run import JUDGE_INI, suite_files
+
+class Collector:
+    items = []
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            marks = {name: item.get_closest_marker(name) for name in ("exercise", "points", "visibility")}
+            self.items.append({
+                "nodeid": item.nodeid, "file": str(item.path), "doc": (item.function.__doc__ or "").strip(),
+                "fixtures": sorted(item.fixturenames),
+                **{name: mark.args[0] if mark else None for name, mark in marks.items()}})
+
+root, files = suite_files(sys.argv[1])
+collector = Collector()
+code = pytest.main(["-q", "--collect-only", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI), "--rootdir",
+                    str(root), "--import-mode=importlib", "-p", "no:cacheprovider", *map(str, files)],
+                   plugins=[collector])
+print("@@" + json.dumps({"code": int(code), "items": collector.items}))
+"""
+
+
+def collect_tests(suite: str | Path) -> list[dict]:
+    """Every test of ``suite`` as the judge collects it (in a pytest of its own, without running anything):
+    nodeid, file, doc, fixtures (all it uses, even indirectly), and its exercise, points and visibility
+    markers (None where a test has none). SuiteError when the suite cannot be collected."""
+    kit_root = Path(grader.__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(PYTHONPATH=os.pathsep.join(p for p in (str(kit_root), env.get("PYTHONPATH", "")) if p),
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
+    try:
+        proc = subprocess.run([sys.executable, "-c", _COLLECT, str(suite)], cwd=kit_root, env=env,
+                              capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise SuiteError(f"the suite {str(suite)!r} cannot be collected: {err}") from None
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@")]
+    payload = json.loads(lines[-1][2:]) if lines else {}
+    if payload.get("code") != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        raise SuiteError(f"the suite {str(suite)!r} cannot be collected: " + " | ".join(tail))
+    return payload["items"]
+
+
 def suite_hash(suite: str | Path = "hidden", exercises: Sequence[str] | None = None) -> str:
     """sha256 over the suite's test files and the helpers beside them: changes whenever a test could."""
     root, files = suite_files(suite, exercises)

@@ -158,8 +158,3 @@ def for_judge() -> str:
     if given in TIERS:
         return given
     return decide(given or "auto").tier
-
-
-def status() -> str:
-    """The tier this process's runners would get without being told (what ``for_judge`` returns)."""
-    return for_judge()
