@@ -20,7 +20,7 @@ def _reference_submissions(root: Path, count: int) -> list[Path]:
 
 
 def run(batch: int = 20) -> dict[str, Any]:
-    from grader.judge.run import run_suite
+    from grader.host.launch import run_suite
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         root = Path(tmp)

@@ -16,14 +16,14 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "check"]
 
 if TYPE_CHECKING:
-    from grader.checking import CheckReport
+    from grader.student.check import CheckReport
 
 
 def check(*exercises: str, dir: Any = None, test_timeout: float = 30.0) -> CheckReport:
-    """Run the public tests of ``exercises`` (all when none are named); see :func:`grader.checking.check`.
+    """Run the public tests of ``exercises`` (all when none are named); see :func:`grader.student.check.check`.
 
     Imported only when called: ``import grader`` stays light for the judge and runner processes.
     """
-    from grader.checking import check as run
+    from grader.student.check import check as run
 
     return run(*exercises, dir=dir, test_timeout=test_timeout)

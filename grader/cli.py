@@ -3,7 +3,7 @@ zip), ``selftest`` (the suites against the reference, the stubs and built-in mut
 autograder zip, or GitHub Classroom's workflow and autograding.json).
 
 Exit status: 0 done (``check``: every public test passed), 1 otherwise, 2 misuse (one line on stderr),
-130 on Ctrl-C (143 on SIGTERM), with one line on stderr. The batch logic lives in ``grader.batch``.
+130 on Ctrl-C (143 on SIGTERM), with one line on stderr. The batch logic lives in ``grader.host.batch``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from types import FrameType
 from typing import NoReturn
 
 from grader import __version__
-from grader.batch import Interrupted, Misuse, grade
-from grader.exercises import EXERCISE_FILES, EXERCISES
-from grader.packing import pack as pack_zip
+from grader.host.batch import Interrupted, Misuse, grade
+from grader.student.pack import pack as pack_zip
+from grader.vocabulary.exercises import EXERCISE_FILES, EXERCISES
 
 __all__ = ["Misuse", "build_parser", "check", "export", "grade", "main", "pack"]
 
@@ -110,17 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    instructor_only = {"selftest": "grader.selftest", "release": "grader.release", "export": "grader.export"}
+    instructor_only = {name: f"grader.instructor.{name}" for name in ("selftest", "release", "export")}
     if argv[:1] and argv[0] in instructor_only and importlib.util.find_spec(instructor_only[argv[0]]) is None:
         print(f"grader {argv[0]}: only in the instructor's kit (this is a student handout)", file=sys.stderr)
         return 2
     if argv[:1] == ["selftest"]:  # its own parser: --suite, --jobs, --only, --seeds, --list, --json ...
-        from grader.selftest import main as selftest_main
+        from grader.instructor.selftest import main as selftest_main
 
         with _stop_signals():
             return selftest_main(argv[1:])
-    if argv[:1] == ["release"]:  # its own parser too (grader.release)
-        from grader.release import main as release_main
+    if argv[:1] == ["release"]:  # its own parser too (grader.instructor.release)
+        from grader.instructor.release import main as release_main
 
         return release_main(argv[1:])
     parser = build_parser()
@@ -168,14 +168,14 @@ def _stop_signals() -> Iterator[None]:
 
 def kit_exercises_dir() -> Path:
     """The folder of the ``exercises`` package this grader sees (the checkout's), else ./exercises."""
-    from grader.checking import kit_exercises_dir as find
+    from grader.student.check import kit_exercises_dir as find
 
     return find()
 
 
 def exercises_dir(given: Path | None) -> Path:
     """``--dir`` or the kit's exercises folder, checked to hold at least one exercise file."""
-    from grader.checking import CheckError, find_exercises
+    from grader.student.check import CheckError, find_exercises
 
     try:
         return find_exercises(given)
@@ -186,9 +186,9 @@ def exercises_dir(given: Path | None) -> Path:
 def check(args: argparse.Namespace) -> int:
     """Run the public suite, one judge run per exercise, and print the table (or JSON).
 
-    The work is :func:`grader.checking.run_check`, which ``from grader import check`` runs in a notebook.
+    The work is :func:`grader.student.check.run_check`, which ``from grader import check`` runs in a notebook.
     """
-    from grader.checking import CheckError, run_check
+    from grader.student.check import CheckError, run_check
 
     try:
         report = run_check(args.exercises, args.dir, test_timeout=args.test_timeout, progress=not args.json)
@@ -225,7 +225,7 @@ def export(args: argparse.Namespace) -> int:
     if args.out.is_dir() if args.target == "gradescope" else args.out.is_file():
         raise Misuse(f"--out {args.out} is a {'directory; name the zip file' if args.out.is_dir() else 'file'}")
     if args.target == "gradescope":
-        from grader.export.autograder_zip import ExportError, build
+        from grader.instructor.export.autograder_zip import ExportError, build
 
         try:
             built = build(args.out, args.suite, test_timeout=args.test_timeout, total_timeout=args.total_timeout,
@@ -241,8 +241,8 @@ def export(args: argparse.Namespace) -> int:
               f"{built.calls} expected values recorded, no solutions/), --suite {args.suite}; checked: the "
               "reference scores full marks and the stubs 0 from it. Upload it as the Gradescope autograder")
         return 0
-    from grader.export.github_classroom import ExportError
-    from grader.export.github_classroom import export as classroom_export
+    from grader.instructor.export.github_classroom import ExportError
+    from grader.instructor.export.github_classroom import export as classroom_export
 
     try:
         files, points = classroom_export(args.out)

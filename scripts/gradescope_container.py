@@ -46,7 +46,7 @@ class ContainerError(RuntimeError):
 
 
 def _requirements() -> list[str]:
-    from grader.export.autograder_zip import requirements
+    from grader.instructor.export.autograder_zip import requirements
 
     return [*requirements(KIT), "pyseccomp>=0.1.2"]
 

@@ -1,7 +1,7 @@
 """Screenshot a grading report with headless Chromium: ``python scripts/report_screenshot.py OUT_DIR [PNG]``.
 
 Writes ``PNG`` (default ``OUT_DIR/report.png``) from ``OUT_DIR/report.html`` (made by ``grader grade``, or
-by ``grader.report_html.write_report``). Needs Debian's ``chromium`` (``apt-get install chromium``); the
+by ``grader.reports.html.write_report``). Needs Debian's ``chromium`` (``apt-get install chromium``); the
 browser runs with a throw-away profile and everything that would reach the network switched off.
 """
 

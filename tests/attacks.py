@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kit_copies import reference_submission
 
-from grader.exercises import EXERCISES
+from grader.vocabulary.exercises import EXERCISES
 
 KIT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"

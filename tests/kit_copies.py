@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader import cli
-from grader.mutants import write_stubs, write_submission
+from grader.instructor.mutants import write_stubs, write_submission
 
 KIT = Path(__file__).resolve().parent.parent
 

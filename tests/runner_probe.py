@@ -11,9 +11,9 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from grader.judge import identity, sandbox
-from grader.judge.proxy import DEFAULT_LIMITS, RunnerProxy
-from grader.judge.staging import build_stage, runtime_mounts, runtime_path
+from grader.jail import identity, sandbox
+from grader.jail.proxy import DEFAULT_LIMITS, RunnerProxy
+from grader.jail.staging import build_stage, runtime_mounts, runtime_path
 
 PROBE = '''
 import json, os, resource, signal, socket, sys, time

@@ -11,8 +11,8 @@ from fake_results import result
 from kit_copies import reference_submission, run_cli, stub_copy
 
 import grader
-from grader.check_html import check_html
-from grader.checking import CheckError, CheckReport
+from grader.student.check import CheckError, CheckReport
+from grader.student.check_html import check_html
 
 
 class _Text(HTMLParser):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from kit_copies import reference_submission
 
-from grader.packing import pack
+from grader.student.pack import pack
 
 pytestmark = pytest.mark.slow  # about 60 judge runs: a minute or more on two cores
 
@@ -30,7 +30,7 @@ JOB_MARKS = (b"grader.judge.plugin", b"_grader_worker")  # a judge's and a runne
 # A grader that SIGKILLs itself at the nth COMMIT (before or after it) or the nth os.replace into --out.
 CRASHER = """
 import os, signal, sys
-import grader.gradebook as gb
+import grader.host.gradebook as gb
 from grader.cli import main
 point, nth, out = sys.argv[1], int(sys.argv[2]), os.path.realpath(sys.argv[3])
 seen = [0]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from kit_copies import reference_submission, run_cli, stub_copy
 
-from grader.exercises import EXERCISES, TITLES, WEIGHTS
-from grader.export.github_classroom import public_points
-from grader.gradebook import Gradebook, GradeRecord
-from grader.lms import CANVAS_IDENTITY, TOTAL_COLUMN, canvas_columns
-from grader.results import TestResult
+from grader.host.gradebook import Gradebook, GradeRecord
+from grader.instructor.export.github_classroom import public_points
+from grader.reports.canvas import CANVAS_IDENTITY, TOTAL_COLUMN, canvas_columns
+from grader.vocabulary.exercises import EXERCISES, TITLES, WEIGHTS
+from grader.vocabulary.results import TestResult
 
 KIT = Path(__file__).resolve().parent.parent
 

@@ -17,9 +17,10 @@ import pytest
 from fake_results import result
 from kit_copies import run_cli
 
-from grader import batch, cli
-from grader.exercises import EXERCISE_FILES
-from grader.results import TestResult
+from grader import cli
+from grader.host import batch
+from grader.vocabulary.exercises import EXERCISE_FILES
+from grader.vocabulary.results import TestResult
 
 
 @dataclass
@@ -35,7 +36,7 @@ class FakeRun:
 @pytest.fixture
 def fake_judge(monkeypatch):
     """Replace the judge: every submission scores 1 point per exercise file it has; records who was graded."""
-    import grader.judge.run as run
+    import grader.host.launch as run
 
     graded: list[str] = []
     state = {"suite": "suite-1"}
@@ -166,7 +167,7 @@ def test_grade_says_once_that_runners_have_rlimits_only_and_records_the_tier(tmp
 
 def test_grade_in_bubblewrap_is_quiet_and_redoes_grades_made_in_a_weaker_tier(tmp_path, fake_judge, no_sandbox,
                                                                                capsys, monkeypatch):
-    from grader.judge import bwrap
+    from grader.jail import bwrap
 
     graded, _ = fake_judge
     paths = make_submissions(tmp_path / "in", 2)
@@ -184,7 +185,7 @@ def test_grade_in_bubblewrap_is_quiet_and_redoes_grades_made_in_a_weaker_tier(tm
 
 
 def test_grade_as_root_refuses_runners_without_confinement_unless_asked(tmp_path, fake_judge, capsys, monkeypatch):
-    from grader.judge import identity, sandbox
+    from grader.jail import identity, sandbox
 
     paths = make_submissions(tmp_path / "in", 1)
     monkeypatch.setattr(identity, "is_root", lambda: True)
@@ -200,7 +201,7 @@ def test_grade_as_root_refuses_runners_without_confinement_unless_asked(tmp_path
 
 def test_grade_refuses_a_uid_tier_under_which_runners_could_read_the_judges_files(tmp_path, fake_judge, capsys,
                                                                                   monkeypatch):
-    from grader.judge import sandbox
+    from grader.jail import sandbox
 
     paths = make_submissions(tmp_path / "in", 1)
     readable = (str(paths[0] / "conv.py"),)
@@ -219,13 +220,14 @@ def test_the_integrity_reports_see_every_submission_and_are_optional(tmp_path, f
         seen.update(out=out, submissions=submissions)
         return {"summary": "stub"}
 
-    stub = types.ModuleType("grader.integrity.report")
+    stub = types.ModuleType("grader.instructor.integrity.report")
     stub.__dict__.update(write_reports=write_reports, summary_line=lambda payload: "integrity: stub")
-    monkeypatch.setitem(sys.modules, "grader.integrity.report", stub)
+    monkeypatch.setitem(sys.modules, "grader.instructor.integrity.report", stub)
     assert grade(paths, tmp_path / "out") == 0
     assert "integrity: stub" in capsys.readouterr().out
     assert seen["out"] == tmp_path / "out"
     assert seen["submissions"] == {"s0": {"relu.py": "# s0\n"},
                                    "s1": {"relu.py": "# s1\n", "conv.py": b"# s1 caf\xe9\n"}}
-    monkeypatch.setitem(sys.modules, "grader.integrity.report", None)  # the package absent: no line, no error
+    # the package absent: no line, no error
+    monkeypatch.setitem(sys.modules, "grader.instructor.integrity.report", None)
     assert batch.integrity_reports(tmp_path / "out", []) == ""

@@ -14,10 +14,10 @@ import pytest
 from fake_results import result
 
 import grader
-from grader import gradebook as gb
-from grader.exercises import EXERCISES
-from grader.gradebook import Gradebook, GradeRecord, atomic_write_text
-from grader.results import TestResult, gradescope_results
+from grader.host import gradebook as gb
+from grader.host.gradebook import Gradebook, GradeRecord, atomic_write_text
+from grader.vocabulary.exercises import EXERCISES
+from grader.vocabulary.results import TestResult, gradescope_results
 
 SCHEMA = json.loads((Path(grader.__file__).parent / "schema" / "gradescope_results.schema.json").read_text())
 

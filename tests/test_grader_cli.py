@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 from kit_copies import reference_submission, run_cli, stub_copy
 
-from grader.exercises import EXERCISE_FILES, EXERCISES
-from grader.submission import load_submission
+from grader.host.intake import load_submission
+from grader.vocabulary.exercises import EXERCISE_FILES, EXERCISES
 
 KIT = Path(__file__).resolve().parent.parent
 
@@ -86,7 +86,7 @@ def test_an_unreadable_submission_or_exercises_folder(tmp_path, capsys, monkeypa
 
 
 def test_a_second_grader_on_the_same_out_is_refused(tmp_path, capsys):
-    from grader.gradebook import Gradebook
+    from grader.host.gradebook import Gradebook
 
     sub = stub_copy(tmp_path / "alice")
     with Gradebook(tmp_path / "o"):
@@ -171,8 +171,8 @@ def test_grading_the_same_three_submissions_twice_grades_none_the_second_time(tm
 
 
 def test_the_check_table_names_the_first_failure_with_a_hint():
-    from grader.report_text import check_table
-    from grader.results import TestResult
+    from grader.reports.text import check_table
+    from grader.vocabulary.results import TestResult
 
     def r(name, status, points, output=""):
         return TestResult(f"public/test_conv.py::{name}", name, "conv", points, 1.0, status, output, "visible", 0, 0.1)
@@ -187,8 +187,8 @@ def test_the_check_table_names_the_first_failure_with_a_hint():
 
 
 def test_tampered_and_out_of_memory_in_the_check_table():
-    from grader.report_text import check_table
-    from grader.results import TestResult
+    from grader.reports.text import check_table
+    from grader.vocabulary.results import TestResult
 
     def r(name, status, output=""):
         return TestResult(f"public/test_conv.py::{name}", name, "conv", 0.0, 1.0, status, output, "visible", 0, 0.1)

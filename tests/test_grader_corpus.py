@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from kit_copies import reference_submission
 
-from grader.exercises import EXERCISES, WEIGHTS
-from grader.judge import bwrap
-from grader.judge.run import SuiteRun, run_suite
+from grader.host.launch import SuiteRun, run_suite
+from grader.jail import bwrap
+from grader.vocabulary.exercises import EXERCISES, WEIGHTS
 
 KIT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "grader_corpus"

@@ -16,8 +16,8 @@ import pytest
 from kit_copies import reference_submission, run_cli, stub_copy
 
 from grader import cli
-from grader.exercises import EXERCISE_FILES, EXERCISES
-from grader.export import autograder_zip
+from grader.instructor.export import autograder_zip
+from grader.vocabulary.exercises import EXERCISE_FILES, EXERCISES
 
 KIT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((KIT / "grader" / "schema" / "gradescope_results.schema.json").read_text())
@@ -72,10 +72,11 @@ def test_the_leak_check_finds_reference_code_outside_the_kernels_it_may_ship(tmp
     assert autograder_zip.leaks(kit) == []  # the kernels the judge runs for the residual block
     (kit / "grader" / "helpers.py").write_bytes((KIT / "solutions" / "pooling.py").read_bytes())
     (kit / "reference_kernels" / "softmax_ce.py").write_bytes((KIT / "solutions" / "softmax_ce.py").read_bytes())
-    (kit / "grader" / "selftest.py").write_text("")
+    (kit / "grader" / "instructor").mkdir()
+    (kit / "grader" / "instructor" / "selftest.py").write_text("")
     (kit / "solutions").mkdir()
     found = autograder_zip.leaks(kit)
-    assert "solutions is named solutions" in found and "grader/selftest.py is an instructor's tool" in found
+    assert "solutions is named solutions" in found and "grader/instructor/selftest.py is an instructor's tool" in found
     assert any(f.startswith("grader/helpers.py: ") and "solutions/pooling.py" in f for f in found)
     assert any(f.startswith("reference_kernels/softmax_ce.py: ") for f in found)  # not a kernel the block needs
 
@@ -86,7 +87,7 @@ def test_a_zip_without_reference_kernels_grades_the_block_on_the_students_own(tm
     infos = members(out)
     assert not [n for n in infos if n.startswith("kit/reference_kernels")] and built.calls > 10
     with zipfile.ZipFile(out) as archive:
-        exercises = archive.read("kit/grader/exercises.py").decode()
+        exercises = archive.read("kit/grader/vocabulary/exercises.py").decode()
         assert "REFERENCE_KERNELS_FOR: dict[str, tuple[str, ...]] = {}" in exercises
         assert json.loads(archive.read("kit/autograder.json"))["residual_kernels"] == "student"
 
@@ -170,7 +171,7 @@ def test_the_autograder_scores_a_bad_zip_0_and_says_why(autograder_zip_path, tmp
 
 
 def test_the_autograder_with_nothing_submitted_and_the_grader_failing(tmp_path, monkeypatch):
-    from grader.export import gradescope
+    from grader.host import gradescope
 
     (tmp_path / "submission").mkdir()
     (tmp_path / "submission" / "notes.txt").write_text("sorry")
@@ -190,8 +191,8 @@ def test_the_autograder_with_nothing_submitted_and_the_grader_failing(tmp_path, 
 
 
 def test_runners_that_would_run_as_root_unconfined_score_0_and_say_why(tmp_path, monkeypatch):
-    from grader.export import gradescope
-    from grader.judge import identity, sandbox
+    from grader.host import gradescope
+    from grader.jail import identity, sandbox
 
     reference_submission(tmp_path / "submission")
     monkeypatch.setattr(sandbox, "decide", lambda *a, **k: sandbox.Decision("rlimits-only", ("no bwrap",)))

@@ -35,8 +35,8 @@ from attacks import ATTACKS, materialize
 from kit_copies import reference_submission, stub_copy
 from leaks import leaked
 
-from grader.exercises import EXERCISES, WEIGHTS
-from grader.export.autograder_zip import build
+from grader.instructor.export.autograder_zip import build
+from grader.vocabulary.exercises import EXERCISES, WEIGHTS
 
 pytestmark = pytest.mark.slow
 

@@ -38,8 +38,8 @@ from kit_copies import reference_submission
 from leaks import leaked, secret_lines
 from runner_probe import tiers_here
 
-from grader.exercises import WEIGHTS
-from grader.judge.run import SuiteRun, run_suite
+from grader.host.launch import SuiteRun, run_suite
+from grader.vocabulary.exercises import WEIGHTS
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from kit_copies import reference_submission
 
-from grader.exercises import EXERCISE_FILES
-from grader.integrity import KINDS, flag_source, similar_pairs, summary_line, write_reports
-from grader.integrity.report import kit_stubs
+from grader.instructor.integrity import KINDS, flag_source, similar_pairs, summary_line, write_reports
+from grader.instructor.integrity.report import kit_stubs
+from grader.vocabulary.exercises import EXERCISE_FILES
 
 KIT = Path(__file__).resolve().parent.parent
 CORPUS = KIT / "tests" / "grader_corpus"
@@ -215,7 +215,7 @@ def test_renaming_and_reformatting_does_not_hide_a_copy(tmp_path):
     ("x = (a + b) * c\n", "x = (a + b) * (c)\n"),
 ])
 def test_layout_that_ast_unparse_changes_gives_the_same_tokens(written, rewritten):
-    from grader.integrity.similarity import normalized_tokens
+    from grader.instructor.integrity.similarity import normalized_tokens
 
     assert normalized_tokens(written)[0] == normalized_tokens(rewritten)[0]
     assert normalized_tokens("f(x)\n(y)\n")[0] == ["V", "(", "V", ")", "V"]  # a new statement's "(" groups

@@ -15,10 +15,10 @@ import pytest
 from leaks import leaked
 from runner_probe import judge_folder
 
-from grader.judge import sandbox
-from grader.judge.kernel_service import KernelService
-from grader.judge.proxy import DEFAULT_LIMITS, RunnerProxy, RunnerTimeout, StudentError
-from grader.judge.staging import build_stage, runtime_mounts, runtime_path
+from grader.jail import sandbox
+from grader.jail.kernel_service import KernelService
+from grader.jail.proxy import DEFAULT_LIMITS, RunnerProxy, RunnerTimeout, StudentError
+from grader.jail.staging import build_stage, runtime_mounts, runtime_path
 from solutions import conv as reference_conv
 
 PROBE = """

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import release
+from grader.instructor import release
 from minigrad import notebook
 from minigrad.data import FASHION_MNIST_CLASSES, DatasetNotFoundError, write_idx
 from minigrad.visualize import PNG_SIGNATURE, png_bytes

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from kit_copies import reference_submission
 
-from grader.exercises import EXERCISES
+from grader.vocabulary.exercises import EXERCISES
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -109,7 +109,7 @@ def _kernel_without_the_kit(root: Path) -> str:
 
 @pytest.fixture(scope="module")
 def handout(tmp_path_factory):
-    from grader.release import main
+    from grader.instructor.release import main
 
     root = tmp_path_factory.mktemp("notebooks")
     assert main(["--out", str(root / "handout")]) == 0

@@ -21,7 +21,7 @@ import posix_less_python
 import pytest
 from kit_copies import reference_submission, stub_copy
 
-from grader.exercises import EXERCISE_FILES
+from grader.vocabulary.exercises import EXERCISE_FILES
 from minigrad.data import write_idx
 
 KIT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """``grader release``: the student handout has no solutions and no hidden tests, and its public tests work.
 
-The public suites get expected values through ``grader.reference``: from ``solutions`` in the kit, from
+The public suites get expected values through ``grader.judge.reference``: from ``solutions`` in the kit, from
 values recorded by ``grader release`` in a handout. The slow test installs a handout in a fresh virtual
 environment (no ``solutions`` anywhere) and runs ``grader check`` on the stubs and on the reference.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import reference
-from grader.release import check_handout, handout_files, hidden_test_names, main
+from grader.instructor.release import check_handout, handout_files, hidden_test_names, main
+from grader.judge import reference
 from tests.kit_copies import reference_submission
 
 KIT = Path(__file__).resolve().parent.parent
@@ -34,13 +34,13 @@ def handout(tmp_path_factory):
 def test_the_handout_holds_the_student_files_and_no_solutions_or_hidden_tests(handout):
     files = handout_files(handout)
     for needed in ("README.md", "pyproject.toml", "docs/grader.md", "minigrad/__init__.py", "exercises/conv.py",
-                   "exercises/_utils.py", "exercises/test_my_conv.py", "grader/cli.py", "grader/reference.py",
+                   "exercises/_utils.py", "exercises/test_my_conv.py", "grader/cli.py", "grader/judge/reference.py",
                    "grader/suites/_support.py", "grader/suites/public/test_conv.py",
                    "grader/suites/public/expected.npz", "grader/suites/public/expected.json"):
         assert needed in files
     assert not [f for f in files if "solutions" in f.split("/") or Path(f).stem == "solutions"]
     assert not [f for f in files if f.startswith("grader/suites/hidden")]
-    for left_out in ("grader/mutants.py", "grader/selftest.py", "grader/release.py"):
+    for left_out in ("grader/instructor/mutants.py", "grader/instructor/selftest.py", "grader/instructor/release.py"):
         assert left_out not in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
     assert not [f for f in files if f.startswith(("tests/", "bench/", "scripts/"))]
@@ -50,7 +50,8 @@ def test_the_handout_holds_the_student_files_and_no_solutions_or_hidden_tests(ha
     assert "exercises/test_my_conv.py" in commands[1] and '".[test]"' in commands[1]
     pyproject = (handout / "pyproject.toml").read_text()
     assert "solutions" not in pyproject and 'include = ["minigrad*", "exercises*", "grader*"]' in pyproject
-    assert "REFERENCE_KERNELS_FOR: dict[str, tuple[str, ...]] = {}" in (handout / "grader/exercises.py").read_text()
+    exercises = (handout / "grader/vocabulary/exercises.py").read_text()
+    assert "REFERENCE_KERNELS_FOR: dict[str, tuple[str, ...]] = {}" in exercises
     assert check_handout(handout) == []
     assert main(["--check", str(handout)]) == 0
 
@@ -168,7 +169,7 @@ def test_a_handout_installed_in_a_fresh_venv_checks_stubs_and_solutions_without_
     install = subprocess.run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-build-isolation",
                               "-e", str(out)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
-    probe = subprocess.run([python, "-c", "import importlib.util, grader.reference as r; "
+    probe = subprocess.run([python, "-c", "import importlib.util, grader.judge.reference as r; "
                             "print(importlib.util.find_spec('solutions'), r.mode(), r.__file__)"],
                            env=env, cwd=out, capture_output=True, text=True, check=True)
     assert probe.stdout.split()[:2] == ["None", "replay"] and str(out) in probe.stdout

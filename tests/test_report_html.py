@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from kit_copies import reference_submission
 
-from grader import svg
-from grader.exercises import EXERCISE_FILES, EXERCISES
-from grader.gradebook import Gradebook
-from grader.mutants import RELU_OUT
-from grader.report_html import write_report
+from grader.host.gradebook import Gradebook
+from grader.instructor.mutants import RELU_OUT
+from grader.reports import charts
+from grader.reports.html import write_report
+from grader.vocabulary.exercises import EXERCISE_FILES, EXERCISES
 
 KIT = Path(__file__).resolve().parent.parent
 PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
@@ -249,10 +249,11 @@ def test_an_empty_gradebook_gives_a_report(tmp_path):
 
 
 def test_svg_helpers():
-    assert svg.nice_ticks(0) == [0, 1] and svg.nice_ticks(7) == [0, 2, 4, 6, 8] and svg.nice_ticks(99)[-1] == 100
+    assert charts.nice_ticks(0) == [0, 1] and charts.nice_ticks(7) == [0, 2, 4, 6, 8]
+    assert charts.nice_ticks(99)[-1] == 100
     with pytest.raises(ValueError, match="one more"):
-        svg.histogram([1, 2], [0, 10], title="t", x_label="x")
-    chart = svg.bar_chart([svg.Bar("<b>", 1.5, "150%")], title="<t>", x_label="x")
+        charts.histogram([1, 2], [0, 10], title="t", x_label="x")
+    chart = charts.bar_chart([charts.Bar("<b>", 1.5, "150%")], title="<t>", x_label="x")
     assert "<b>" not in chart and "&lt;b&gt;" in chart and 'data-value="1.0000"' in chart
 
 
@@ -283,7 +284,7 @@ def test_a_headless_browser_renders_it_and_runs_no_student_script(report, tmp_pa
 
 
 def test_the_roster_says_which_sandbox_tier_each_submission_ran_in(report):
-    from grader.judge import sandbox
+    from grader.jail import sandbox
 
     _, html = report
     (roster,) = _tables(html, "roster")

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from runner_probe import Runners, call, processes_of, tiers_here
 
-from grader.judge import bwrap, identity
-from grader.judge.proxy import RunnerCrashed, RunnerOutOfMemory, RunnerTimeout, StudentError
+from grader.jail import bwrap, identity
+from grader.jail.proxy import RunnerCrashed, RunnerOutOfMemory, RunnerTimeout, StudentError
 
 KIT = Path(__file__).resolve().parent.parent
 IS_ROOT = os.geteuid() == 0

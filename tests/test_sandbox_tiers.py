@@ -1,7 +1,7 @@
 """How the sandbox tier is chosen, and the pieces each tier is made of, one at a time.
 
-The decision (grader.judge.sandbox), bubblewrap's arguments, runner identities and what the judge does
-after a runner (grader.judge.identity), the network filter (grader.judge.seccomp, loaded by the worker),
+The decision (grader.jail.sandbox), bubblewrap's arguments, runner identities and what the judge does
+after a runner (grader.jail.identity), the network filter (grader.jail.seccomp, loaded by the worker),
 and the staging directories: no reference code is ever staged for a runner. What a runner can actually
 do in each tier is in test_sandbox.py; the reference kernels the judge computes, in test_kernel_service.py.
 """
@@ -21,10 +21,10 @@ import pytest
 from leaks import leaked
 from runner_probe import tiers_here
 
-from grader.exercises import EXERCISES
-from grader.judge import bwrap, identity, sandbox, seccomp
-from grader.judge.staging import build_stage
-from grader.release import _functions, solution_fingerprints
+from grader.instructor.release import _functions, solution_fingerprints
+from grader.jail import bwrap, identity, sandbox, seccomp
+from grader.jail.staging import build_stage
+from grader.vocabulary.exercises import EXERCISES
 
 KIT = Path(__file__).resolve().parent.parent
 IS_ROOT = os.geteuid() == 0

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.exercises import EXERCISES
-from grader.judge.run import SuiteRun
-from grader.mutants import (
+from grader.host.launch import SuiteRun
+from grader.instructor.mutants import (
     BY_NAME,
     MUTANTS,
     Mutant,
@@ -28,8 +27,7 @@ from grader.mutants import (
     reference_sources,
     write_submission,
 )
-from grader.results import TestResult
-from grader.selftest import (
+from grader.instructor.selftest import (
     Graded,
     MutantOutcome,
     SelftestResult,
@@ -40,6 +38,8 @@ from grader.selftest import (
     main,
     run_selftest,
 )
+from grader.vocabulary.exercises import EXERCISES
+from grader.vocabulary.results import TestResult
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
@@ -76,10 +76,10 @@ def test_a_stale_mutant_is_reported_by_name_module_and_count():
 
 def test_a_stale_mutant_stops_the_selftest_before_any_grading(monkeypatch, capsys):
     stale = Mutant("stale_one", "relu", "stale", "relu", "this text is in no solution", "")
-    monkeypatch.setattr("grader.selftest.run_suite", lambda *a, **k: pytest.fail("graded a stale mutant"))
+    monkeypatch.setattr("grader.instructor.selftest.run_suite", lambda *a, **k: pytest.fail("graded a stale mutant"))
     with pytest.raises(StaleMutantError, match="stale_one"):
         run_selftest(mutants=[stale])
-    monkeypatch.setattr("grader.selftest.BY_NAME", {"stale_one": stale})
+    monkeypatch.setattr("grader.instructor.selftest.BY_NAME", {"stale_one": stale})
     assert main(["--only", "stale_one"]) == 1
     assert "stale mutant 'stale_one'" in capsys.readouterr().err
 
@@ -247,10 +247,10 @@ def fake_judge(calls):
 
 def test_a_mutant_killed_by_a_fixed_test_is_not_graded_again_and_a_lucky_kill_is_found(monkeypatch):
     calls = []
-    monkeypatch.setattr("grader.selftest.run_suite", fake_judge(calls))
-    monkeypatch.setattr("grader.selftest.fixed_input_tests",
+    monkeypatch.setattr("grader.instructor.selftest.run_suite", fake_judge(calls))
+    monkeypatch.setattr("grader.instructor.selftest.fixed_input_tests",
                         lambda suite: {f"hidden/test_{e}.py::fixed_a" for e in EXERCISES})
-    monkeypatch.setattr("grader.selftest.check_mutants", lambda mutants: None)
+    monkeypatch.setattr("grader.instructor.selftest.check_mutants", lambda mutants: None)
     result = run_selftest(mutants=FAKE_MUTANTS, seeds=[0, 1, 2], jobs=1)
     by_name = {m.name: m for m in result.mutants}
     assert (by_name["by_fixed"].status, by_name["by_fixed"].graded_at, by_name["by_fixed"].fixed_kill) == \

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import submission as intake
-from grader.exercises import EXERCISE_FILES
-from grader.packing import pack
-from grader.submission import content_hash, load_submission
+from grader.host import intake as intake
+from grader.host.intake import content_hash, load_submission
+from grader.student.pack import pack
+from grader.vocabulary.exercises import EXERCISE_FILES
 
 SOURCES = {name: f"# {name}\nVALUE = {i}\n".encode() for i, name in enumerate(EXERCISE_FILES)}
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.judge.run import SuiteRun, run_suite
-from grader.mutants import BY_NAME, write_submission
-from grader.reference import DATA_ENV, RECORD_ENV, merge_records
+from grader.host.launch import SuiteRun, run_suite
+from grader.instructor.mutants import BY_NAME, write_submission
+from grader.judge.reference import DATA_ENV, RECORD_ENV, merge_records
 
 CORPUS = Path(__file__).resolve().parent / "grader_corpus"
 SEED = 3  # not the default: the recording must follow the seed it was made at

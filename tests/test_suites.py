@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.exercises import EXERCISES, WEIGHTS
+from grader.host.launch import JUDGE_INI, SUITES_DIR, collect_tests
+from grader.jail.proxy import Handle
 from grader.judge import compare
-from grader.judge.proxy import Handle
-from grader.judge.run import JUDGE_INI, SUITES_DIR, collect_tests
+from grader.vocabulary.exercises import EXERCISES, WEIGHTS
 
 KIT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
+from grader.jail.proxy import Handle
 from grader.judge import compare
-from grader.judge.proxy import Handle
 from grader.runner import audit, wire, worker
 
 # ----- the wire, against a hostile runner -----

@@ -1,1 +1,3 @@
-"""The trusted side of grading: pytest suites, the proxy to the runner, and how results are collected."""
+"""The judge: a pytest process over one suite. ``plugin`` runs the tests and builds their results,
+``compare`` decides whether a value matches, ``reference`` gives the expected values (the solutions in
+the kit, recordings elsewhere). It reaches a runner only through :mod:`grader.jail`."""

@@ -34,11 +34,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.exercises import REFERENCE_KERNELS_FOR
-from grader.judge import compare, identity, sandbox
-from grader.judge.kernel_service import KernelService
-from grader.judge.processes import SIGKILL, prctl
-from grader.judge.proxy import (
+from grader.jail import identity, sandbox
+from grader.jail.kernel_service import KernelService
+from grader.jail.processes import SIGKILL, prctl
+from grader.jail.proxy import (
     DEFAULT_LIMITS,
     RunnerCrashed,
     RunnerOutOfMemory,
@@ -46,7 +45,9 @@ from grader.judge.proxy import (
     RunnerTimeout,
     StudentError,
 )
-from grader.judge.staging import JUDGE_KERNELS, build_stage, runtime_mounts, runtime_path
+from grader.jail.staging import JUDGE_KERNELS, build_stage, runtime_mounts, runtime_path
+from grader.judge import compare
+from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 

@@ -306,7 +306,7 @@ def _prctl(option: int, value: int) -> None:
 
 
 def _deny_network(program: bytes) -> None:
-    """Load the judge's seccomp filter (classic BPF, see grader/judge/seccomp.py); exit if it does not load.
+    """Load the judge's seccomp filter (classic BPF, see grader/jail/seccomp.py); exit if it does not load.
 
     After PR_SET_NO_NEW_PRIVS, so an unprivileged runner may load it; it holds for every thread and process
     the runner starts from here on.

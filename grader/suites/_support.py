@@ -1,7 +1,7 @@
 """What the suites share: calling the submission, expecting its errors, and the residual-block reference.
 
 Judge side only (trusted): this module computes expected values from ``solutions`` (through
-``grader.reference``, which replays recorded values in a handout) and never reaches the runner.
+``grader.judge.reference``, which replays recorded values in a handout) and never reaches the runner.
 
 Two kinds of test: *random* ones take the ``rng`` fixture (inputs change with ``--seed``), *fixed* ones
 take no ``rng`` and draw from :func:`fixed_rng` (the same inputs at every seed). The deterministic,
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.jail.proxy import StudentError
 from grader.judge.compare import (
     assert_array_matches,
     assert_inputs_unchanged,
@@ -25,8 +26,7 @@ from grader.judge.compare import (
     describe,
     with_article,
 )
-from grader.judge.proxy import StudentError
-from grader.reference import recorded
+from grader.judge.reference import recorded
 
 __all__ = [
     "backward_triple", "check_each", "expect_error", "fixed_rng", "forward_pair", "matches", "random_residual_state",

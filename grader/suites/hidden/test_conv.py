@@ -22,7 +22,7 @@ from grader.judge.compare import (
     assert_result_tuple,
     assert_value_equals,
 )
-from grader.reference import reference
+from grader.judge.reference import reference
 from grader.suites._support import (
     backward_triple,
     check_each,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from grader.judge.compare import assert_array_matches, assert_result_pair
-from grader.reference import reference
+from grader.judge.reference import reference
 from grader.suites._support import expect_error, fixed_rng, forward_pair, unchanged_call
 
 ref = reference("softmax_ce")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.judge.compare import assert_array_matches, assert_value_equals
-from grader.reference import reference
+from grader.judge.reference import reference
 from grader.suites._support import backward_triple, expect_error, forward_pair
 
 ref = reference("conv")

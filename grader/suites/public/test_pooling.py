@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.judge.compare import assert_array_matches
-from grader.reference import reference
+from grader.judge.reference import reference
 from grader.suites._support import forward_pair
 
 ref = reference("pooling")
