@@ -33,3 +33,17 @@ def run_cli(argv: list, capsys: object) -> tuple[int, str, str]:
         code = stop.code
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def staged_kernels(exercises_source: str) -> dict:
+    """``REFERENCE_KERNELS_FOR`` of an ``exercises.py`` given as text (a handout's or an autograder's copy)."""
+    import sys
+    import types
+
+    module = types.ModuleType("_copied_exercises")
+    sys.modules[module.__name__] = module  # dataclasses look their module up while the class is built
+    try:
+        exec(compile(exercises_source, "exercises.py", "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    return module.REFERENCE_KERNELS_FOR

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from kit_copies import reference_submission, run_cli, stub_copy
+from kit_copies import reference_submission, run_cli, staged_kernels, stub_copy
 
 from grader import cli
 from grader.instructor.export import autograder_zip
@@ -88,7 +88,7 @@ def test_a_zip_without_reference_kernels_grades_the_block_on_the_students_own(tm
     assert not [n for n in infos if n.startswith("kit/reference_kernels")] and built.calls > 10
     with zipfile.ZipFile(out) as archive:
         exercises = archive.read("kit/grader/vocabulary/exercises.py").decode()
-        assert "REFERENCE_KERNELS_FOR: dict[str, tuple[str, ...]] = {}" in exercises
+        assert "REFERENCE_KERNELS_STAGED = False" in exercises and staged_kernels(exercises) == {}
         assert json.loads(archive.read("kit/autograder.json"))["residual_kernels"] == "student"
 
 

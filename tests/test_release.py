@@ -19,7 +19,7 @@ import pytest
 
 from grader.instructor.release import check_handout, handout_files, hidden_test_names, main
 from grader.judge import reference
-from tests.kit_copies import reference_submission
+from tests.kit_copies import reference_submission, staged_kernels
 
 KIT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ def test_the_handout_holds_the_student_files_and_no_solutions_or_hidden_tests(ha
     pyproject = (handout / "pyproject.toml").read_text()
     assert "solutions" not in pyproject and 'include = ["minigrad*", "exercises*", "grader*"]' in pyproject
     exercises = (handout / "grader/vocabulary/exercises.py").read_text()
-    assert "REFERENCE_KERNELS_FOR: dict[str, tuple[str, ...]] = {}" in exercises
+    assert "REFERENCE_KERNELS_STAGED = False" in exercises and staged_kernels(exercises) == {}
     assert check_handout(handout) == []
     assert main(["--check", str(handout)]) == 0
 

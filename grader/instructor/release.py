@@ -181,12 +181,11 @@ def _copy_notebooks(source: Path, target: Path, colab_url: str = "") -> None:
 def _handout_exercises_module(path: Path) -> None:
     """Without solutions there are no reference kernels to stage: the residual block runs on the student's."""
     text = path.read_text()
-    pattern = re.compile(r"^REFERENCE_KERNELS_FOR: dict\[str, tuple\[str, \.\.\.\]\] = \{.*\}$", re.MULTILINE)
-    if len(pattern.findall(text)) != 1:
-        raise ReleaseError("cannot find REFERENCE_KERNELS_FOR in grader/vocabulary/exercises.py to clear it for "
-                           "the handout")
-    path.write_text(pattern.sub("REFERENCE_KERNELS_FOR: dict[str, tuple[str, ...]] = {}  # a handout has no "
-                                "reference kernels: the residual block runs on yours", text))
+    line = re.compile(r"^REFERENCE_KERNELS_STAGED = True$", re.MULTILINE)
+    if len(line.findall(text)) != 1:
+        raise ReleaseError("cannot find 'REFERENCE_KERNELS_STAGED = True' in grader/vocabulary/exercises.py to "
+                           "clear it for the handout")
+    path.write_text(line.sub("REFERENCE_KERNELS_STAGED = False", text))
 
 
 # ----- the student's files -----
