@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.instructor import recording
 from grader.instructor.release import check_handout, handout_files, hidden_test_names, main
 from grader.judge import reference
 from tests.kit_copies import reference_submission, staged_kernels
@@ -112,7 +113,7 @@ def test_reference_calls_record_and_replay_caches_included(tmp_path, monkeypatch
     pooling = reference.reference("pooling")
     out, cache = pooling.maxpool2d_forward(x, 2, 2)
     dx = pooling.maxpool2d_backward(dout, cache)
-    assert reference.merge_records(tmp_path / "records", tmp_path / "expected") == 2
+    assert recording.merge_records(tmp_path / "records", tmp_path / "expected") == 2
     monkeypatch.delenv(reference.RECORD_ENV)
     monkeypatch.setenv(reference.DATA_ENV, str(tmp_path / "expected"))
     assert reference.mode() == "replay"

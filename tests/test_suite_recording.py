@@ -17,7 +17,8 @@ import pytest
 
 from grader.host.launch import SuiteRun, run_suite
 from grader.instructor.mutants import BY_NAME, write_submission
-from grader.judge.reference import DATA_ENV, RECORD_ENV, merge_records
+from grader.instructor.recording import merge_records
+from grader.judge.reference import DATA_ENV, RECORD_ENV
 
 CORPUS = Path(__file__).resolve().parent / "grader_corpus"
 SEED = 3  # not the default: the recording must follow the seed it was made at

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from grader.instructor import recording
 from grader.judge import reference
 from grader.vocabulary.kit import INSTRUCTOR_PATHS, KIT
 
@@ -117,8 +118,8 @@ def build(out: Path, colab_url: str = "") -> str:
     try:
         _copy_sources(staging, colab_url)
         try:
-            calls = reference.record_suite(staging / "grader" / "suites" / "public" / reference.DATA_NAME, "public")
-        except reference.RecordingError as err:
+            calls = recording.record_suite(staging / "grader" / "suites" / "public" / reference.DATA_NAME, "public")
+        except recording.RecordingError as err:
             raise ReleaseError(str(err)) from None
         _write_student_files(staging)
         findings = check_handout(staging)

@@ -23,7 +23,6 @@ can only be passed back to a later reference call, which is keyed by the handle.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib
@@ -32,7 +31,7 @@ import json
 import os
 import struct
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +43,12 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "suites" / "public"
 DATA_NAME = "expected"  # expected.npz (the arrays) + expected.json (the index)
 FORMAT = 1
 
-__all__ = ["MissingReference", "Opaque", "RecordingError", "call_key", "merge_records", "mode", "record_suite",
+__all__ = ["MissingReference", "Opaque", "call_key", "mode",
            "recorded", "reference"]
 
 
 class MissingReference(RuntimeError):
     """A reference call with no recorded result (the public tests or their seed changed since the release)."""
-
-
-class RecordingError(RuntimeError):
-    """The reference solutions did not pass the suite being recorded, or replaying it (one line)."""
 
 
 class Opaque:
@@ -195,73 +190,6 @@ def _record(folder: Path, key: str, name: str, result: Any) -> None:
     os.replace(tmp, folder / f"{key}.npz")
     (folder / f".{key}.tmp.json").write_text(json.dumps({"name": name, "tree": tree}))
     os.replace(folder / f".{key}.tmp.json", folder / f"{key}.json")
-
-
-def merge_records(folder: Path, target: Path, about: str = "expected values of the public tests, recorded from "
-                  "the reference solutions by `grader release` (base seed 0)") -> int:
-    """Merge a record folder into ``target``.npz and ``target``.json (the handout's data); returns the calls."""
-    index: dict[str, Any] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for entry in sorted(folder.glob("*.json")):
-        key = entry.stem
-        index[key] = json.loads(entry.read_text())
-        with np.load(folder / f"{key}.npz", allow_pickle=False) as data:
-            for name in data.files:
-                arrays[f"{key}/{name}"] = data[name]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_suffix(".npz"), "wb") as f:
-        np.savez_compressed(f, **arrays)
-    payload = {"format": FORMAT, "about": about, "calls": index}
-    target.with_suffix(".json").write_text(json.dumps(payload, indent=0, sort_keys=True) + "\n")
-    return len(index)
-
-
-@contextlib.contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def record_suite(target: Path, suite: str, seed: int = 0) -> int:
-    """Grade the reference solutions with ``suite`` at base ``seed``, recording every reference call into
-    ``target``.npz/.json; then grade them again replaying only that recording. Returns the calls recorded.
-
-    Both runs must give full marks (:class:`RecordingError` otherwise): a replay that misses a call means
-    a test computes its expected value from something other than its own inputs.
-    """
-    import tempfile
-
-    from grader.host.launch import run_suite
-    from grader.instructor.mutants import write_submission
-
-    with tempfile.TemporaryDirectory(prefix="grader-record-") as tmp:
-        submission = write_submission(Path(tmp) / "reference")
-        records = Path(tmp) / "records"
-        with _environ(**{RECORD_ENV: str(records)}):
-            _require_full_marks(run_suite(submission, suite, base_seed=seed), suite, "recording")
-        if not records.is_dir():
-            raise RecordingError(f"the {suite} suite made no reference call to record")
-        about = (f"expected values of the {suite} suite's tests, recorded from the reference solutions at base "
-                 f"seed {seed}")
-        calls = merge_records(records, target, about)
-        with _environ(**{DATA_ENV: str(target)}):
-            _require_full_marks(run_suite(submission, suite, base_seed=seed), suite, "replaying the recording")
-    return calls
-
-
-def _require_full_marks(run: Any, suite: str, what: str) -> None:
-    failed = [r for r in run.results if not r.passed]
-    if run.status != "completed" or not run.results or failed:
-        detail = f"{failed[0].nodeid}: {failed[0].output}" if failed else run.message or "no results"
-        raise RecordingError(f"the reference solutions do not pass the {suite} suite ({what}): {detail}"[:500])
 
 
 # ----- replay -----

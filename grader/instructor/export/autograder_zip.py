@@ -6,7 +6,7 @@ the ``exercises`` stubs, ``requirements.txt`` (the kit's dependencies), ``autogr
 time limits, sandbox) and
 
 - ``grader/suites/expected.npz`` / ``.json``: every expected value of the suite's tests at the chosen
-  seed, recorded from the reference solutions at export (:func:`grader.judge.reference.record_suite`) and
+  seed, recorded from the reference solutions at export (:func:`grader.instructor.recording.record_suite`) and
   replayed when grading, so no ``solutions/`` is shipped;
 - ``reference_kernels/`` (``relu.py``, ``conv.py``, ``_checks.py``): the kernels the residual block is
   graded on (no double penalty), run only in the judge's kernel process. ``--residual-kernels student``
@@ -135,7 +135,7 @@ def kernel_modules() -> tuple[str, ...]:
 
 def _write_kit(target: Path, suite: str, seed: int, residual_kernels: str, config: dict) -> int:
     """Lay out ``kit/`` in ``target``; returns the number of expected values recorded."""
-    from grader.judge import reference
+    from grader.instructor import recording
 
     for path, rel in _kit_members():
         dest = target / rel
@@ -155,8 +155,8 @@ def _write_kit(target: Path, suite: str, seed: int, residual_kernels: str, confi
 
         _handout_exercises_module(target / "grader" / "vocabulary" / "exercises.py")
     try:
-        return reference.record_suite(target / EXPECTED, suite, seed)
-    except reference.RecordingError as err:
+        return recording.record_suite(target / EXPECTED, suite, seed)
+    except recording.RecordingError as err:
         raise ExportError(str(err)) from None
 
 
