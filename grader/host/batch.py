@@ -28,6 +28,7 @@ from tqdm import tqdm
 from grader import __version__
 from grader.host.gradebook import Gradebook, GradebookBusy, GradeRecord, check_student_id
 from grader.host.intake import Submission, load_submission, student_id
+from grader.jail.processes import all_pids, parent_of
 from grader.vocabulary.exercises import total_weight
 from grader.vocabulary.kit import GRADE_DECIDING, KIT
 from grader.vocabulary.results import TestResult
@@ -272,11 +273,8 @@ def judge_processes(root: int | None = None) -> list[int]:
     """Pids of ``root``'s child judges (default: this process's) and of all their descendants (runners)."""
     root = os.getpid() if root is None else root
     children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = Path(entry.path, "stat").read_text()
-                children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    for pid in all_pids():
+        children.setdefault(parent_of(pid), []).append(pid)
     found, todo = [], []
     for pid in children.get(root, []):
         with contextlib.suppress(OSError):

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.jail.processes import all_pids, uid_of
+
 RUNNER_UID_BASE = 0x60000000
 BLOCK_BITS = 6  # runner starts per judge before a uid is reused (the earlier one's processes are gone by then)
 PROBE_SLOT = (1 << BLOCK_BITS) - 1  # the last uid of a block: the probe's, never a runner's
@@ -94,27 +96,12 @@ def share_runtime(runtime: Path) -> None:
 
 # ----- after a runner -----
 
-def _uid_of(pid: str) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("Uid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 def processes_of(uids: Iterable[int]) -> list[int]:
     """Pids of every process whose real uid is one of ``uids``."""
     wanted = set(uids)
     if not wanted:
         return []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    return [int(e) for e in entries if e.isdigit() and _uid_of(e) in wanted]
+    return [pid for pid in all_pids() if uid_of(pid) in wanted]
 
 
 def kill_uids(uids: Iterable[int], limit: float = 5.0) -> int:

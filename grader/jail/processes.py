@@ -58,23 +58,38 @@ def become_subreaper() -> None:
         _subreaper = prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
 
 
-def _children() -> list[int]:
-    me, found = os.getpid(), []
+def all_pids() -> list[int]:
+    """Every process this one can see in ``/proc`` (none where there is no ``/proc``: macOS, Windows)."""
     try:
-        entries = os.listdir("/proc")
+        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
         return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 1 and int(fields[1]) == me:
-            found.append(int(entry))
-    return found
+
+
+def parent_of(pid: int) -> int | None:
+    """``pid``'s parent, from ``/proc/<pid>/stat`` (None once it is gone); the name before it may hold ")"."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def uid_of(pid: int) -> int | None:
+    """``pid``'s real uid, from ``/proc/<pid>/status`` (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    return [pid for pid in all_pids() if parent_of(pid) == me]
 
 
 def reap_orphans() -> int:

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -24,6 +23,7 @@ import minigrad
 from grader.jail.identity import share_runtime
 from grader.jail.kernel_service import kernel_functions, kernel_package, takes_needs_input_grad
 from grader.vocabulary.exercises import EXERCISES, REFERENCE_KERNELS_FOR
+from grader.vocabulary.kit import installed_exercises
 
 RUNNER_FILES = {"worker.py": "_grader_worker.py", "wire.py": "_grader_wire.py", "harness.py": "_grader_harness.py",
                 "audit.py": "_grader_audit.py", "remote_kernels.py": "_grader_kernels.py"}
@@ -85,7 +85,7 @@ def build_stage(root: Path, submission: Path, exercise: str, kit_exercises: Path
     package = stage / "exercises"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text('"""The submission under test."""\n')
-    kit = kit_exercises or _kit_exercises()
+    kit = kit_exercises or installed_exercises()
     if kit is not None and (kit / "_utils.py").is_file():
         shutil.copyfile(kit / "_utils.py", package / "_utils.py")  # the handout's helpers, never the student's
     for name, path in exercise_files(submission).items():
@@ -103,13 +103,6 @@ def build_stage(root: Path, submission: Path, exercise: str, kit_exercises: Path
     # (inside bubblewrap, where only it is mounted; the uid tier narrows it to the runner's group)
     share_runtime(stage)
     return stage
-
-
-def _kit_exercises() -> Path | None:
-    spec = importlib.util.find_spec("exercises")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _write_judge_kernels(target: Path, modules: tuple[str, ...]) -> None:

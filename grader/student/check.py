@@ -20,6 +20,7 @@ from typing import Any
 
 from grader.reports.text import check_summary, check_table
 from grader.vocabulary.exercises import EXERCISE_FILES, select, total_weight
+from grader.vocabulary.kit import installed_exercises
 from grader.vocabulary.results import ExerciseTotal, TestResult, by_exercise
 
 __all__ = ["CheckError", "CheckReport", "find_exercises", "kit_exercises_dir", "run_check"]
@@ -31,12 +32,7 @@ class CheckError(ValueError):
 
 def kit_exercises_dir() -> Path:
     """The folder of the ``exercises`` package this grader sees (the checkout's), else ./exercises."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("exercises")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return Path("exercises")
+    return installed_exercises() or Path("exercises")
 
 
 def find_exercises(given: str | Path | None, option: str = "--dir") -> Path:

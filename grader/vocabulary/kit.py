@@ -7,6 +7,7 @@ suites' recordings of hidden values; an autograder adds the recorded expected va
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import grader
@@ -26,6 +27,14 @@ INSTRUCTOR_PATHS = ("solutions", INSTRUCTOR_TOOLS, "grader/suites/hidden")
 #: file here changes ``grader_version()``, so a rerun regrades
 GRADE_DECIDING = ("grader/vocabulary", "grader/judge", "grader/jail", "grader/runner", "grader/suites",
                   "solutions", "minigrad", "exercises/_utils.py")
+
+
+def installed_exercises() -> Path | None:
+    """The folder of the ``exercises`` package this Python imports (the checkout's), if there is one."""
+    spec = importlib.util.find_spec("exercises")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def is_instructor_path(relative: str) -> bool:

@@ -6,7 +6,6 @@ Signals for a person to review, never a penalty: nothing here touches a score.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -18,6 +17,7 @@ from grader.host.gradebook import atomic_write_text
 from grader.instructor.integrity.similarity import COMMON_FRACTION, COMMON_MIN, K, W, similar_pairs
 from grader.instructor.integrity.static import DEFAULT_FORBIDDEN, KINDS, Flag, flag_source
 from grader.vocabulary.exercises import EXERCISE_FILES
+from grader.vocabulary.kit import installed_exercises
 
 FORMAT = "minigrad-kit-integrity/1"
 JSON_NAME, MD_NAME = "integrity.json", "integrity.md"
@@ -33,10 +33,9 @@ Sources = Mapping[str, Mapping[str, str | bytes]]
 
 def kit_stubs() -> dict[str, str]:
     """The handout's exercise files (the ``exercises`` package this grader imports), by file name."""
-    spec = importlib.util.find_spec("exercises")
-    if spec is None or not spec.submodule_search_locations:
+    folder = installed_exercises()
+    if folder is None:
         return {}
-    folder = Path(next(iter(spec.submodule_search_locations)))
     return {name: (folder / name).read_text("utf-8", "replace") for name in EXERCISE_FILES
             if (folder / name).is_file()}
 
