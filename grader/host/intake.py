@@ -18,10 +18,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grader.student.pack import MANIFEST, pack, verify_manifest
 from grader.vocabulary.exercises import EXERCISE_FILES
+from grader.vocabulary.manifest import MANIFEST, verify_manifest
 
-__all__ = ["BadSubmission", "Submission", "content_hash", "load_submission", "pack", "shown", "student_id"]
+__all__ = ["BadSubmission", "Submission", "content_hash", "load_submission", "shown", "student_id"]
 
 MAX_FILE_BYTES = 1 << 20  # one exercise module
 MAX_MEMBER_BYTES = 16 << 20  # any member of an archive
