@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -25,6 +26,7 @@ from grader import __version__
 from grader.host.batch import Interrupted, Misuse, grade
 from grader.student.pack import pack as pack_zip
 from grader.vocabulary.exercises import EXERCISE_FILES, EXERCISES
+from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, JudgeOptions, Limits
 
 __all__ = ["Misuse", "build_parser", "check", "export", "grade", "main", "pack"]
 
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("exercises", nargs="*", metavar="EXERCISE", help=f"some of: {', '.join(EXERCISES)}")
     check.add_argument("--dir", type=Path, help="the exercises folder (default: the kit's exercises/)")
     check.add_argument("--json", action="store_true", help="print JSON only (for tools)")
-    check.add_argument("--test-timeout", type=_positive(float), default=30.0, metavar="S")
+    check.add_argument("--test-timeout", type=_positive(float), default=JudgeOptions.test_timeout, metavar="S")
 
     grade = commands.add_parser("grade", help="grade submissions (folders or .zip files) into a gradebook")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
@@ -65,17 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="submissions graded at once")
     grade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     grade.add_argument("--only", action="append", default=[], metavar="STUDENT", help="(re)grade only these")
-    grade.add_argument("--test-timeout", type=_positive(float), default=30.0, metavar="S")
-    grade.add_argument("--total-timeout", type=_positive(float), default=900.0, metavar="S")
-    grade.add_argument("--seed", type=int, default=0, help="base seed of the tests' random inputs")
+    grade.add_argument("--test-timeout", type=_positive(float), default=JudgeOptions.test_timeout, metavar="S")
+    grade.add_argument("--total-timeout", type=_positive(float), default=JudgeOptions.total_timeout, metavar="S")
+    grade.add_argument("--seed", type=int, default=JudgeOptions.base_seed, help="base seed of the tests' random inputs")
     grade.add_argument("--sandbox", choices=("auto", "bwrap", "uid", "rlimits-only"), default="auto",
                        help="how runners are confined (auto: the strongest available; docs/grader.md)")
     limits = grade.add_argument_group("each runner's limits")
-    limits.add_argument("--memory-mb", type=_positive(int), default=4096, metavar="MB", help="address space")
-    limits.add_argument("--cpu-seconds", type=_positive(int), default=300, metavar="S", help="CPU time per exercise")
-    limits.add_argument("--file-size-mb", type=_positive(int), default=16, metavar="MB", help="largest file written")
-    limits.add_argument("--open-files", type=_positive(int), default=256, metavar="N")
-    limits.add_argument("--processes", type=_positive(int), default=64, metavar="N")
+    for limit in fields(Limits):  # --memory-mb MB ... --processes N, their defaults and help from Limits
+        limits.add_argument(f"--{limit.name.replace('_', '-')}", type=_positive(int), default=limit.default,
+                            **limit.metadata)
 
     commands.add_parser("selftest", add_help=False,
                         help="check the suites: reference 100, stubs 0, every built-in mutant killed")
@@ -91,11 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="ZIP")
     gradescope.add_argument("--suite", choices=("hidden", "public"), default="hidden",
                             help="hidden (default: public + hidden tests) or public")
-    gradescope.add_argument("--test-timeout", type=_positive(float), default=30.0, metavar="S")
-    gradescope.add_argument("--total-timeout", type=_positive(float), default=480.0, metavar="S",
-                            help="stop grading a submission after S seconds (default 480: below Gradescope's "
-                                 "10-minute default; its maximum is 2400)")
-    gradescope.add_argument("--seed", type=int, default=0, help="base seed of the tests' random inputs")
+    gradescope.add_argument("--test-timeout", type=_positive(float), default=JudgeOptions.test_timeout, metavar="S")
+    gradescope.add_argument("--total-timeout", type=_positive(float), default=GRADESCOPE_TOTAL_TIMEOUT, metavar="S",
+                            help="stop grading a submission after S seconds (default %(default)g: below "
+                                 "Gradescope's 10-minute default; its maximum is 2400)")
+    gradescope.add_argument("--seed", type=int, default=JudgeOptions.base_seed,
+                            help="base seed of the tests' random inputs")
     gradescope.add_argument("--residual-kernels", choices=("reference", "student"), default="reference",
                             help="grade the residual block on the reference conv/ReLU (shipped for the judge "
                                  "only) or on the student's own (nothing of the reference shipped)")
@@ -132,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "check":
                 return check(args)
             if args.command == "grade":
-                return grade(args)
+                return grade(args, judge_options(args))
             if args.command == "export":
                 return export(args)
             return pack(args)
@@ -183,6 +184,12 @@ def exercises_dir(given: Path | None) -> Path:
         raise Misuse(str(err)) from None
 
 
+def judge_options(args: argparse.Namespace) -> JudgeOptions:
+    """The options ``grade`` or ``export gradescope`` was given (only ``grade`` sets the runners' limits)."""
+    limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits) if hasattr(args, limit.name)})
+    return JudgeOptions(args.test_timeout, args.total_timeout, args.seed, args.sandbox, limits)
+
+
 def check(args: argparse.Namespace) -> int:
     """Run the public suite, one judge run per exercise, and print the table (or JSON).
 
@@ -228,8 +235,7 @@ def export(args: argparse.Namespace) -> int:
         from grader.instructor.export.autograder_zip import ExportError, build
 
         try:
-            built = build(args.out, args.suite, test_timeout=args.test_timeout, total_timeout=args.total_timeout,
-                          seed=args.seed, residual_kernels=args.residual_kernels, sandbox=args.sandbox)
+            built = build(args.out, args.suite, judge_options(args), residual_kernels=args.residual_kernels)
         except ExportError as err:
             print(f"grader export: {err}", file=sys.stderr)
             return 1

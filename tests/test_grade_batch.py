@@ -20,6 +20,7 @@ from kit_copies import run_cli
 from grader import cli
 from grader.host import batch
 from grader.vocabulary.exercises import EXERCISE_FILES
+from grader.vocabulary.options import JudgeOptions, Limits
 from grader.vocabulary.results import TestResult
 
 
@@ -85,6 +86,17 @@ def test_a_rerun_skips_unchanged_and_regrades_changed(tmp_path, fake_judge, caps
     assert [(r["student"], r["total"]) for r in rows] == [("s0", "1"), ("s1", "2"), ("s2", "3")]
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("SELECT DISTINCT suite_hash FROM submissions").fetchall() == [("suite-2",)]
+
+
+def test_grade_hands_the_judge_its_flags_as_one_options_object(tmp_path, fake_judge, monkeypatch):
+    import grader.host.launch as launch
+
+    fake, seen = launch.run_suite, []
+    monkeypatch.setattr(launch, "run_suite", lambda *a, options, **k: seen.append(options) or fake(*a, **k))
+    assert grade(make_submissions(tmp_path / "in", 1), tmp_path / "out", "--memory-mb", "512", "--cpu-seconds", "9",
+                 "--test-timeout", "2", "--seed", "5", "--sandbox", "rlimits-only") == 0
+    assert seen == [JudgeOptions(test_timeout=2.0, base_seed=5, sandbox="rlimits-only",
+                                 limits=Limits(memory_mb=512, cpu_seconds=9))]
 
 
 def test_a_bad_archive_is_recorded_and_the_batch_goes_on(tmp_path, fake_judge, capsys):

@@ -9,7 +9,6 @@ first: slow, but it must score 100 well within the default per-test limits.
 
 from __future__ import annotations
 
-import inspect
 import re
 import shutil
 import time
@@ -23,6 +22,7 @@ from kit_copies import reference_submission
 from grader.host.launch import SuiteRun, run_suite
 from grader.jail import bwrap
 from grader.vocabulary.exercises import EXERCISES, WEIGHTS
+from grader.vocabulary.options import JudgeOptions
 
 KIT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "grader_corpus"
@@ -64,7 +64,7 @@ FORGERIES = {
     "forge_results_file": ("residual", ()),
 }
 SANDBOX_ONLY = {"forge_import_solutions": "relu"}
-DEFAULTS = {name: p.default for name, p in inspect.signature(run_suite).parameters.items()}
+DEFAULTS = JudgeOptions()
 
 
 class Corpus:
@@ -163,10 +163,10 @@ def test_a_loop_style_implementation_of_every_exercise_scores_100_within_the_lim
     slowest = max(run.results, key=lambda r: r.duration)
     # loops are slow but must never meet a default limit: keep a tenfold margin on the per-test deadline
     # and on the CPU seconds of each exercise's runner
-    assert slowest.duration < DEFAULTS["test_timeout"] / 10, (slowest.nodeid, slowest.duration)
+    assert slowest.duration < DEFAULTS.test_timeout / 10, (slowest.nodeid, slowest.duration)
     for exercise in EXERCISES:
         spent = sum(r.duration for r in run.results if r.exercise == exercise)
-        assert spent < DEFAULTS["cpu_seconds"] / 10, (exercise, spent)
+        assert spent < DEFAULTS.limits.cpu_seconds / 10, (exercise, spent)
     print(f"loop_style: the hidden suite took {corpus.wall[('loop_style', 'hidden')]:.1f} s of wall time, "
           f"{sum(r.duration for r in run.results):.1f} s in tests; slowest {slowest.nodeid} {slowest.duration:.2f} s")
 

@@ -37,6 +37,7 @@ from leaks import leaked
 
 from grader.instructor.export.autograder_zip import build
 from grader.vocabulary.exercises import EXERCISES, WEIGHTS
+from grader.vocabulary.options import JudgeOptions
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +91,7 @@ def autograder(tmp_path_factory):
             pytest.fail(f"the Gradescope container cannot run here: {problem}")
         pytest.skip(problem)
     zip_path = tmp_path_factory.mktemp("export") / "autograder.zip"
-    build(zip_path, "hidden", test_timeout=5.0, total_timeout=150.0)
+    build(zip_path, "hidden", JudgeOptions(test_timeout=5.0, total_timeout=150.0))
     image, setup = container.prepare(zip_path)
     yield image, setup, tmp_path_factory.mktemp("runs")
     container.remove_image(image)

@@ -40,10 +40,11 @@ from runner_probe import tiers_here
 
 from grader.host.launch import SuiteRun, run_suite
 from grader.vocabulary.exercises import WEIGHTS
+from grader.vocabulary.options import Limits
 
 pytestmark = pytest.mark.slow
 
-LIMITS = {"test_timeout": 3.0, "total_timeout": 150.0, "memory_mb": 512, "cpu_seconds": 30}
+LIMITS = {"test_timeout": 3.0, "total_timeout": 150.0, "limits": Limits(memory_mb=512, cpu_seconds=30)}
 HERE = tiers_here()
 UID_TIER = next((t for t in HERE if t.startswith("uid")), "uid")
 

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from grader.host.intake import Submission, load_submission, student_id
 from grader.jail.processes import all_pids, parent_of
 from grader.vocabulary.exercises import total_weight
 from grader.vocabulary.kit import GRADE_DECIDING, KIT
+from grader.vocabulary.options import JudgeOptions
 from grader.vocabulary.results import TestResult
 
 if TYPE_CHECKING:
@@ -149,15 +151,15 @@ def open_gradebook(out: Path) -> Gradebook:
         raise Misuse(f"cannot write a gradebook in --out {out}: {reason}") from None
 
 
-def grade(args: argparse.Namespace) -> int:
-    """Grade a batch into ``--out``: skip unchanged submissions, run the rest ``--jobs`` at a time."""
+def grade(args: argparse.Namespace, options: JudgeOptions) -> int:
+    """Grade a batch into ``--out`` with ``options``: skip unchanged submissions, run the rest ``--jobs`` at a time."""
     paths = submission_paths(args.submissions)
     unknown = [s for s in args.only if s not in paths]
     if unknown:
         raise Misuse(f"--only {unknown[0]}: not among the submissions given")
     digest = _suite_digest(args.suite)
     suite_path = [] if args.suite in ("hidden", "public") else [Path(args.suite)]
-    decision = grading_sandbox(getattr(args, "sandbox", "auto"), [*paths.values(), args.out, *suite_path])
+    decision = grading_sandbox(options.sandbox, [*paths.values(), args.out, *suite_path])
     book = open_gradebook(args.out)
     with book:
         announce(decision)
@@ -172,7 +174,7 @@ def grade(args: argparse.Namespace) -> int:
                 skipped += 1
                 continue
             todo.append(sub)
-        problems = _grade_batch(book, todo, args, digest, version, mode)
+        problems = _grade_batch(book, todo, args, replace(options, sandbox=mode), digest, version)
         csv_path = book.write_csv()  # from the database: whatever a killed run left, it is rebuilt here
         canvas_path = book.write_canvas_csv()  # the LMS import (grader.reports.canvas), from the database too
         try:
@@ -219,13 +221,13 @@ def _text_or_bytes(data: bytes) -> str | bytes:
         return data
 
 
-def _grade_batch(book: Gradebook, todo: list[Submission], args: argparse.Namespace, digest: str, version: str,
-                 mode: str) -> list[str]:
+def _grade_batch(book: Gradebook, todo: list[Submission], args: argparse.Namespace, options: JudgeOptions,
+                 digest: str, version: str) -> list[str]:
     """Grade ``todo`` on ``args.jobs`` threads, recording each as it finishes; returns lines worth reading."""
     problems: list[str] = []
     recorded = 0
     pool = ThreadPoolExecutor(max_workers=args.jobs, thread_name_prefix="grader-job")
-    futures = [pool.submit(_grade_one, sub, args, digest, version, mode) for sub in todo]
+    futures = [pool.submit(_grade_one, sub, args.suite, options, digest, version) for sub in todo]
     try:
         with tqdm(total=len(todo), desc="grading", unit="submission", file=sys.stderr, disable=None) as bar:
             for future in as_completed(futures):
@@ -287,27 +289,22 @@ def judge_processes(root: int | None = None) -> list[int]:
     return found
 
 
-def _grade_one(sub: Submission, args: argparse.Namespace, digest: str, version: str, mode: str
+def _grade_one(sub: Submission, suite: str, options: JudgeOptions, digest: str, version: str
                ) -> tuple[GradeRecord, list[TestResult]]:
-    """Grade one submission (in a worker thread; the judge is its own process); never raises."""
+    """Grade one submission in the tier ``options.sandbox`` (in a worker thread; the judge is its own process);
+    never raises."""
     from grader.host.launch import run_suite
 
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
     results: list[TestResult] = []
     status, message = sub.status, sub.message
-    sandbox = mode if sub.gradable else ""  # "" when its code never ran
+    sandbox = options.sandbox if sub.gradable else ""  # "" when its code never ran
     if sub.gradable:
         try:
             with tempfile.TemporaryDirectory(prefix="grader-submission-") as tmp:
-                run = run_suite(sub.materialize(Path(tmp) / "exercises"), args.suite, test_timeout=args.test_timeout,
-                                total_timeout=args.total_timeout, base_seed=args.seed,
-                                memory_mb=getattr(args, "memory_mb", 4096),
-                                cpu_seconds=getattr(args, "cpu_seconds", 300),
-                                file_size_mb=getattr(args, "file_size_mb", 16),
-                                open_files=getattr(args, "open_files", 256), processes=getattr(args, "processes", 64),
-                                sandbox=mode or "auto")
+                run = run_suite(sub.materialize(Path(tmp) / "exercises"), suite, options=options)
             results = run.results
-            sandbox = getattr(run, "sandbox", "") or mode  # as the judge reports it ran the runners
+            sandbox = getattr(run, "sandbox", "") or options.sandbox  # as the judge reports it ran the runners
             status = "graded" if run.status == "completed" else run.status
             message = "; ".join(m for m in (run.message, sub.message) if m)
         except Exception as err:  # the grader's own failure: record it, the batch goes on

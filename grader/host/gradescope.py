@@ -82,16 +82,18 @@ def results_for(root: Path, config: dict) -> dict:
     """Grade ``root/submission`` and return Gradescope's results.json (score 0 and a clear output if bad)."""
     from grader.host.batch import _grade_one, _suite_digest, grader_version
     from grader.reports.text import summary_text
+    from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, JudgeOptions
     from grader.vocabulary.results import gradescope_results
 
     suite = config.get("suite", "hidden")
-    args = argparse.Namespace(suite=suite, test_timeout=float(config.get("test_timeout", 30.0)),
-                              total_timeout=float(config.get("total_timeout", 480.0)), seed=int(config.get("seed", 0)))
     sub = find_submission(root / "submission")
     print(f"autograder: submission status {sub.status}" + (f": {sub.message}" if sub.message else ""),
           file=sys.stderr)
-    tier = sandbox_tier(config, root) if sub.gradable else ""
-    record, results = _grade_one(sub, args, _suite_digest(suite), grader_version(), tier)
+    tier = sandbox_tier(config, root) if sub.gradable else "auto"  # the judge never runs for the latter
+    options = JudgeOptions(float(config.get("test_timeout", JudgeOptions.test_timeout)),
+                           float(config.get("total_timeout", GRADESCOPE_TOTAL_TIMEOUT)),
+                           int(config.get("seed", JudgeOptions.base_seed)), tier)
+    record, results = _grade_one(sub, suite, options, _suite_digest(suite), grader_version())
     extra = {"status": record.status, "content_hash": record.content_hash, "suite": suite,
              "suite_hash": record.suite_hash, "grader_version": record.grader_version, "message": record.message,
              "sandbox": record.sandbox, **_metadata(root)}

@@ -15,13 +15,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from grader.jail import identity
 from grader.jail import sandbox as sandboxing
 from grader.jail.processes import in_own_group, kill_group
 from grader.vocabulary.kit import JUDGE_INI, KIT, SUITES_DIR
+from grader.vocabulary.options import JudgeOptions
 from grader.vocabulary.results import TestResult
 
 SUITE_NAMES = ("public", "hidden")
@@ -131,24 +133,22 @@ def _judge_environment() -> dict[str, str]:
     return env
 
 
-def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises: Sequence[str] | None = None, *,
-              test_timeout: float = 30.0, total_timeout: float = 900.0, base_seed: int = 0,
-              memory_mb: int = 4096, cpu_seconds: int = 300, file_size_mb: int = 16, open_files: int = 256,
-              processes: int = 64, no_sandbox: bool = False, sandbox: str = "auto",
-              workdir: str | Path | None = None) -> SuiteRun:
+def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises: Sequence[str] | None = None,
+              options: JudgeOptions | None = None, *, workdir: str | Path | None = None,
+              **changes: Any) -> SuiteRun:
     """Grade the exercise files in ``exercises_dir`` with ``suite``; never raises for the submission's faults.
 
-    ``memory_mb`` ... ``processes`` are each runner's limits (address space, CPU seconds over an exercise's
-    tests, largest file written, open descriptors, processes and threads); see docs/grader.md.
-    ``sandbox`` is a tier the caller decided (:data:`grader.jail.sandbox.TIERS`) or a choice for
-    :func:`grader.jail.sandbox.decide` ("auto", "bwrap", "uid", "rlimits-only"); ``no_sandbox`` means
-    "rlimits-only". ``workdir`` is where the judge's temporary directory goes (default: the system's).
+    ``options`` (default: :class:`JudgeOptions`'s; ``changes`` replace its fields, ``base_seed=1`` say) go to
+    the judge; ``options.sandbox`` is a tier the caller decided (:data:`grader.jail.sandbox.TIERS`) or a choice
+    for :func:`grader.jail.sandbox.decide`. ``workdir`` is where the judge's temporary directory goes (default:
+    the system's).
     """
     root, files = suite_files(suite, exercises)
     digest = suite_hash(suite, exercises)
     start = time.monotonic()
     env = _judge_environment()
-    tier = _tier("rlimits-only" if no_sandbox else sandbox)
+    options = replace(options or JudgeOptions(), **changes)
+    tier = options.sandbox if options.sandbox in sandboxing.TIERS else sandboxing.decide(options.sandbox).tier
     env[sandboxing.ENV] = tier
     env.pop(sandboxing.LEGACY_ENV, None)
     with tempfile.TemporaryDirectory(prefix="grader-run-", dir=workdir, ignore_cleanup_errors=True) as tmp:
@@ -158,19 +158,17 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
         command = [sys.executable, "-m", "pytest", "-p", "grader.judge.plugin", "-c", str(JUDGE_INI),
                    "--rootdir", str(root), "--import-mode=importlib", "-q", "--no-header", "-rN",
                    "--submission", str(Path(exercises_dir).resolve()), "--results", str(results_path),
-                   "--scratch", str(Path(tmp) / "scratch"), "--base-seed", str(base_seed),
-                   "--test-timeout", str(test_timeout), "--memory-mb", str(memory_mb),
-                   "--cpu-seconds", str(cpu_seconds), "--file-size-mb", str(file_size_mb),
-                   "--open-files", str(open_files), "--processes", str(processes), *map(str, files)]
+                   "--scratch", str(Path(tmp) / "scratch"),
+                   "--grader-options", replace(options, sandbox=tier).to_json(), *map(str, files)]
         judge = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, **in_own_group())
         status, message = "completed", ""
         try:
-            log, _ = judge.communicate(timeout=total_timeout)
+            log, _ = judge.communicate(timeout=options.total_timeout)
         except subprocess.TimeoutExpired:
             kill_group(judge.pid)
             log, _ = judge.communicate()
-            status, message = "timeout", f"grading stopped after {total_timeout:g} s"
+            status, message = "timeout", f"grading stopped after {options.total_timeout:g} s"
         except BaseException:  # Ctrl-C or a cancelled job: leave no judge (and so no runner) behind
             kill_group(judge.pid)
             judge.wait()
@@ -199,13 +197,6 @@ def _last_error(log: bytes) -> str:
     lines = [line.strip() for line in log.decode("utf-8", "replace").splitlines()]
     errors = [line for line in lines if line.startswith(("E ", "INTERNALERROR>")) and "Error" in line]
     return f": {errors[-1].removeprefix('INTERNALERROR>').removeprefix('E ').strip()[:300]}" if errors else ""
-
-
-def _tier(choice: str) -> str:
-    """The tier for this run: ``choice`` if it is one already, else what :func:`sandbox.decide` finds."""
-    if choice in sandboxing.TIERS:
-        return choice
-    return sandboxing.decide(choice).tier
 
 
 def _read_results(path: Path) -> dict | None:

@@ -46,7 +46,7 @@ from grader.vocabulary.results import by_exercise
 
 STUBS_DIR = Path(stubs_package.__file__).resolve().parent
 EPS = 1e-6
-SEED_FIXTURES = {"rng", "seed"}  # the only way a test's inputs depend on --base-seed (grader.judge.plugin)
+SEED_FIXTURES = {"rng", "seed"}  # the only way a test's inputs depend on the base seed (grader.judge.plugin)
 
 
 @dataclass

@@ -47,6 +47,7 @@ from grader.jail.errors import (
 from grader.jail.kernel_service import KernelService
 from grader.jail.processes import SIGKILL, become_subreaper, in_own_group, kill_group, live_runners, reap_orphans
 from grader.runner import wire
+from grader.vocabulary.options import Limits
 
 __all__ = ["Handle", "RunnerCrashed", "RunnerError", "RunnerOutOfMemory", "RunnerProxy", "RunnerTimeout",
            "StudentError", "reap_orphans"]
@@ -56,9 +57,7 @@ OUTPUT_LOG = "runner-output.log"
 MAX_NOTES = 20
 REPLY_FIELDS = ("ok", "result", "error", "notes")
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # Windows has no symlink-following opens to refuse
-# the runner's limits unless the judge says otherwise (RLIMIT_AS, RLIMIT_CPU ...; see worker._apply_limits)
-DEFAULT_LIMITS = {"address_space": 4096 * 1024 * 1024, "cpu_seconds": 300, "file_size": 16 * 1024 * 1024,
-                  "open_files": 256, "processes": 64}
+DEFAULT_LIMITS = Limits().rlimits()  # unless the judge says otherwise (see worker._apply_limits)
 
 
 class RunnerProxy:

@@ -6,7 +6,7 @@ Loaded with ``-p grader.judge.plugin``. A suite module declares its exercise
 - ``student``: the submission's module in a runner, ``out, cache = student.conv2d_forward(x, w)``;
   ``student.conv2d_forward.with_inputs(x, w)`` also returns the runner's view of the array arguments
   after the call; ``student.harness("residual_block", ...)`` drives a module.
-- ``rng`` / ``seed``: a NumPy generator seeded from ``--base-seed`` and the test's id (recorded).
+- ``rng`` / ``seed``: a NumPy generator seeded from the base seed (``--grader-options``) and the test's id (recorded).
 - ``credit``: ``credit.fraction(0.5)`` keeps half the points even if a later check fails.
 
 Markers: ``points(p)`` (default 1), ``visibility(level)`` (Gradescope's visible, hidden,
@@ -37,17 +37,11 @@ import pytest
 from grader.jail import identity, sandbox
 from grader.jail.kernel_service import KernelService
 from grader.jail.processes import SIGKILL, prctl
-from grader.jail.proxy import (
-    DEFAULT_LIMITS,
-    RunnerCrashed,
-    RunnerOutOfMemory,
-    RunnerProxy,
-    RunnerTimeout,
-    StudentError,
-)
+from grader.jail.proxy import RunnerCrashed, RunnerOutOfMemory, RunnerProxy, RunnerTimeout, StudentError
 from grader.jail.staging import JUDGE_KERNELS, build_stage, runtime_mounts, runtime_path
 from grader.judge import compare
 from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
+from grader.vocabulary.options import JudgeOptions
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -57,18 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--submission", help="directory holding the submission's exercise files")
     group.addoption("--results", help="where to write results.json")
     group.addoption("--scratch", help="scratch directory for runners (default: a temporary one)")
-    group.addoption("--base-seed", type=int, default=0)
-    group.addoption("--test-timeout", type=float, default=30.0, help="seconds per test")
-    group.addoption("--memory-mb", type=int, default=DEFAULT_LIMITS["address_space"] // 2**20,
-                    help="address-space limit of a runner (MiB)")
-    group.addoption("--cpu-seconds", type=int, default=DEFAULT_LIMITS["cpu_seconds"],
-                    help="CPU-time limit of a runner, over all the tests of its exercise (s)")
-    group.addoption("--file-size-mb", type=int, default=DEFAULT_LIMITS["file_size"] // 2**20,
-                    help="largest file a runner may write, its output log included (MiB)")
-    group.addoption("--open-files", type=int, default=DEFAULT_LIMITS["open_files"],
-                    help="open file descriptors of a runner")
-    group.addoption("--processes", type=int, default=DEFAULT_LIMITS["processes"],
-                    help="processes and threads of a runner (RLIMIT_NPROC; see docs/grader.md)")
+    group.addoption("--grader-options", default="{}",
+                    help="grader.vocabulary.options.JudgeOptions as JSON: timeouts, base seed, runner limits")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -145,9 +129,12 @@ class GraderSession:
         self._tmp = None if scratch else tempfile.TemporaryDirectory(prefix="grader-judge-")
         self.root = Path(scratch or self._tmp.name).resolve()
         self.results_path = config.getoption("--results")
-        self.base_seed = config.getoption("--base-seed")
-        self.test_timeout = config.getoption("--test-timeout")
-        self.limits = limits_from_options(config)
+        try:
+            options = JudgeOptions.from_json(config.getoption("--grader-options"))
+        except ValueError as err:
+            raise pytest.UsageError(str(err)) from None
+        self.base_seed, self.test_timeout = options.base_seed, options.test_timeout
+        self.limits = options.limits.rlimits()  # the runners' and the reference kernels' process's
         self.tier = sandbox.for_judge()
         self.proxies: dict[str, RunnerProxy] = {}
         self.results: dict[str, dict[str, Any]] = {}
@@ -257,14 +244,6 @@ def _open_to_runners(root: Path) -> None:
     if closed is not None:
         raise pytest.UsageError(f"runners under their own uids cannot reach {root}: {closed} is closed to other "
                                 "users; grade with a work folder they can traverse (the system's temp folder)")
-
-
-def limits_from_options(config: pytest.Config) -> dict[str, int]:
-    """The runner's rlimits from the command line (see ``worker._apply_limits``)."""
-    mib = 1024 * 1024
-    return {"address_space": config.getoption("--memory-mb") * mib, "cpu_seconds": config.getoption("--cpu-seconds"),
-            "file_size": config.getoption("--file-size-mb") * mib, "open_files": config.getoption("--open-files"),
-            "processes": config.getoption("--processes")}
 
 
 def _tampering(status: str, output: str, detected: list[str], notes: list[str]) -> tuple[str, str]:

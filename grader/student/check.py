@@ -21,6 +21,7 @@ from typing import Any
 from grader.reports.text import check_summary, check_table
 from grader.vocabulary.exercises import EXERCISE_FILES, select, total_weight
 from grader.vocabulary.kit import installed_exercises
+from grader.vocabulary.options import JudgeOptions
 from grader.vocabulary.results import ExerciseTotal, TestResult, by_exercise
 
 __all__ = ["CheckError", "CheckReport", "find_exercises", "kit_exercises_dir", "run_check"]
@@ -119,18 +120,17 @@ class CheckReport:
 
 
 def run_check(exercises: Iterable[str] | None = None, folder: str | Path | None = None, *,
-              test_timeout: float = 30.0, progress: bool = False, option: str = "--dir") -> CheckReport:
+              test_timeout: float = JudgeOptions.test_timeout, progress: bool = False, option: str = "--dir"
+              ) -> CheckReport:
     """Run the public suite of each exercise (all for None) on ``folder`` (default: the kit's exercises/).
 
     ``progress`` shows a bar on stderr. Raises :class:`CheckError` for an unknown exercise or a folder
     without exercise files; anything the student's code does is a test result, never an exception here.
     """
     try:
-        names = select(exercises)
+        names, options = select(exercises), JudgeOptions(test_timeout=test_timeout)
     except ValueError as err:
         raise CheckError(str(err)) from None
-    if not (isinstance(test_timeout, (int, float)) and test_timeout > 0):
-        raise CheckError(f"test_timeout must be a positive number of seconds, got {test_timeout!r}")
     found = find_exercises(folder, option)
     from grader.host.batch import checking_sandbox  # the judge: only needed once tests run
     from grader.host.launch import SuiteError, run_suite
@@ -139,7 +139,7 @@ def run_check(exercises: Iterable[str] | None = None, folder: str | Path | None 
     report = CheckReport(found, names)
     for name in _progress(names, progress):
         try:
-            run = run_suite(found, "public", [name], test_timeout=test_timeout, sandbox=tier)
+            run = run_suite(found, "public", [name], options, sandbox=tier)
         except SuiteError:  # no public tests for this exercise
             report.runs[name] = ([], "")
             continue
@@ -159,7 +159,8 @@ def _progress(names: tuple[str, ...], show: bool) -> Iterable[str]:
             yield name
 
 
-def check(*exercises: str, dir: str | Path | None = None, test_timeout: float = 30.0) -> CheckReport:
+def check(*exercises: str, dir: str | Path | None = None, test_timeout: float = JudgeOptions.test_timeout
+          ) -> CheckReport:
     """Run the public tests of ``exercises`` (all when none are named) and return the report.
 
     In Jupyter the report shows as a table (tests, points, the first failure with a hint, and how many

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
 from grader.vocabulary.kit import INSTRUCTOR_TOOLS, KIT
+from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, JudgeOptions
 
 CONFIG_NAME = "autograder.json"
 KIT_PARTS = ("minigrad", "grader", "exercises")
@@ -44,7 +45,7 @@ SUITES = ("hidden", "public")
 RESIDUAL_KERNELS = ("reference", "student")
 KERNELS_DIR = "reference_kernels"
 EXPECTED = "grader/suites/expected"  # + .npz / .json, inside kit/
-DEFAULT_TOTAL_TIMEOUT = 480.0  # Gradescope stops an autograder after 10 minutes by default: leave room to start
+GRADESCOPE_OPTIONS = JudgeOptions(total_timeout=GRADESCOPE_TOTAL_TIMEOUT)
 GRADESCOPE_MAX_TIMEOUT = 2400.0  # the longest limit Gradescope can be set to (40 minutes)
 VENV = "/opt/minigrad-grader"  # where setup.sh installs the kit's dependencies (readable by the runners)
 
@@ -222,17 +223,17 @@ def _write_member(archive: zipfile.ZipFile, name: str, data: bytes, executable: 
     archive.writestr(info, data)
 
 
-def build(out: Path, suite: str = "hidden", *, test_timeout: float = 30.0,
-          total_timeout: float = DEFAULT_TOTAL_TIMEOUT, seed: int = 0, residual_kernels: str = "reference",
-          sandbox: str = "auto", check: bool = True) -> Export:
-    """Write the autograder zip to ``out`` (atomically) after checking it; ExportError names what is wrong."""
+def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_OPTIONS, *,
+          residual_kernels: str = "reference", check: bool = True) -> Export:
+    """Write the autograder zip to ``out`` (atomically) after checking it; ExportError names what is wrong.
+    ``autograder.json`` keeps ``options`` but its limits (the runners get the default ones)."""
     if suite not in SUITES:
         raise ExportError(f"--suite {suite}: choose hidden or public")
     if residual_kernels not in RESIDUAL_KERNELS:
         raise ExportError(f"--residual-kernels {residual_kernels}: choose reference or student")
     if not (KIT / "solutions").is_dir():
         raise ExportError("needs the instructor's kit (its solutions/): this looks like a student handout")
-    warnings = []
+    warnings, total_timeout, seed = [], options.total_timeout, options.base_seed
     if total_timeout > GRADESCOPE_MAX_TIMEOUT:
         warnings.append(f"--total-timeout {total_timeout:g} s is above Gradescope's longest limit "
                         f"({GRADESCOPE_MAX_TIMEOUT:g} s): Gradescope will stop a slow submission first, with no "
@@ -241,8 +242,8 @@ def build(out: Path, suite: str = "hidden", *, test_timeout: float = 30.0,
         warnings.append(f"--total-timeout {total_timeout:g} s: raise the assignment's autograder timeout in "
                         "Gradescope above it (its default is 10 minutes), or Gradescope stops a slow submission "
                         "first, with no per-test feedback")
-    config = {"suite": suite, "test_timeout": test_timeout, "total_timeout": total_timeout, "seed": seed,
-              "sandbox": sandbox, "residual_kernels": residual_kernels}
+    config = {"suite": suite, "test_timeout": options.test_timeout, "total_timeout": total_timeout, "seed": seed,
+              "sandbox": options.sandbox, "residual_kernels": residual_kernels}
     scripts = {"setup.sh": SETUP_SH.format(venv=VENV, config=CONFIG_NAME),
                "run_autograder": RUN_AUTOGRADER.format(venv=VENV, config=CONFIG_NAME, expected=EXPECTED)}
     out.parent.mkdir(parents=True, exist_ok=True)
