@@ -38,6 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from grader.vocabulary.files import replacing
+from grader.vocabulary.results import RunStatus
+
 RECORD_ENV = "GRADER_REFERENCE_RECORD"
 DATA_ENV = "GRADER_REFERENCE_DATA"
 DATA_DIR = Path(__file__).resolve().parents[1] / "suites" / "public"
@@ -190,11 +193,10 @@ def _record(folder: Path, key: str, name: str, result: Any) -> None:
     arrays: list[np.ndarray] = []
     tree = _encode(result, arrays, key)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{key}.tmp.npz"
-    np.savez(tmp, **{str(i): a for i, a in enumerate(arrays)})
-    os.replace(tmp, folder / f"{key}.npz")
-    (folder / f".{key}.tmp.json").write_text(json.dumps({"name": name, "tree": tree}))
-    os.replace(folder / f".{key}.tmp.json", folder / f"{key}.json")
+    with replacing(folder / f"{key}.npz", suffix=".npz", durable=False) as temp:
+        np.savez(temp, **{str(i): a for i, a in enumerate(arrays)})
+    with replacing(folder / f"{key}.json", durable=False) as temp:
+        temp.write_text(json.dumps({"name": name, "tree": tree}))
 
 
 def merge_records(folder: Path, target: Path, about: str = "expected values of the public tests, recorded from "
@@ -259,7 +261,7 @@ def record_suite(target: Path, suite: str, seed: int = 0) -> int:
 
 def _require_full_marks(run: Any, suite: str, what: str) -> None:
     failed = [r for r in run.results if not r.passed]
-    if run.status != "completed" or not run.results or failed:
+    if run.status != RunStatus.COMPLETED or not run.results or failed:
         detail = f"{failed[0].nodeid}: {failed[0].output}" if failed else run.message or "no results"
         raise RecordingError(f"the reference solutions do not pass the {suite} suite ({what}): {detail}"[:500])
 
