@@ -14,6 +14,7 @@ from kit_copies import reference_submission, run_cli, stub_copy
 from grader.host.gradebook import Gradebook, GradeRecord
 from grader.instructor.export.github_classroom import public_points
 from grader.reports.canvas import CANVAS_IDENTITY, TOTAL_COLUMN, canvas_columns
+from grader.reports.publish import publish
 from grader.vocabulary.exercises import EXERCISES, TITLES, WEIGHTS
 from grader.vocabulary.results import TestResult
 
@@ -104,8 +105,8 @@ def test_the_canvas_csv_from_the_gradebook(tmp_path):
         book.record(grade_record("bob", partial), partial)
         book.record(grade_record("alice", full), full)
         book.record(grade_record("carol", [], status="bad_archive"), [])
-        path = book.write_canvas_csv()
-    assert path == tmp_path / "out" / "grades_canvas.csv"
+        paths = publish(book)
+    assert tmp_path / "out" / "grades_canvas.csv" in paths
     rows = read_canvas(tmp_path / "out")
     assert rows[0] == [*CANVAS_IDENTITY, *canvas_columns()]
     assert rows[0][:6] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", TOTAL_COLUMN]

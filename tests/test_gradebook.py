@@ -1,4 +1,5 @@
-"""The gradebook with made-up results (no runner): storage, CSV, results.json schema and feedback."""
+"""The gradebook with made-up results (no runner): storage, and what ``publish`` writes from it (CSV,
+results.json schema, feedback)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from fake_results import result
 
 import grader
 from grader.host import gradebook as gb
-from grader.host.gradebook import Gradebook, GradeRecord, atomic_write_text
+from grader.host.gradebook import Gradebook, GradeRecord
+from grader.reports.gradescope import gradescope_results
+from grader.reports.publish import publish
+from grader.vocabulary import files
 from grader.vocabulary.exercises import EXERCISES
-from grader.vocabulary.results import TestResult, gradescope_results
+from grader.vocabulary.files import atomic_write_text
+from grader.vocabulary.results import TestResult
 
 SCHEMA = json.loads((Path(grader.__file__).parent / "schema" / "gradescope_results.schema.json").read_text())
 
@@ -40,6 +45,12 @@ def record(student="alice", results=RESULTS, content="c1", suite="s1", version="
                        finished="2025-01-01T00:00:05+00:00", duration=5.0, message=message, sandbox=sandbox)
 
 
+def save(book, rec, results):
+    """Record one submission and publish the folder, as a batch of one does."""
+    book.record(rec, results)
+    publish(book)
+
+
 @pytest.fixture
 def book(tmp_path):
     with Gradebook(tmp_path / "out") as opened:
@@ -47,19 +58,19 @@ def book(tmp_path):
 
 
 def test_record_stores_rows_files_and_a_csv_row(book):
-    book.record(record(), RESULTS)
+    save(book, record(), RESULTS)
     assert book.record_of("alice") == record()
     assert book.tests_of("alice") == RESULTS
-    assert (book.results_dir / "alice.json").is_file() and (book.feedback_dir / "alice.md").is_file()
+    assert (book.out / "results" / "alice.json").is_file() and (book.out / "feedback" / "alice.md").is_file()
     rows = list(csv.reader(io.StringIO((book.out / "grades.csv").read_text())))
     assert rows[0] == ["student", *EXERCISES, "total", "max_total", "status"]
     assert rows[1] == ["alice", "2", "4", "3", "0", "0", "9", "23", "graded"]
 
 
 def test_a_new_grade_replaces_the_old_rows(book):
-    book.record(record(), RESULTS)
-    book.record(record(results=RESULTS[:1], content="c2"), RESULTS[:1])
-    book.record(record("bob", RESULTS[:2]), RESULTS[:2])
+    save(book, record(), RESULTS)
+    save(book, record(results=RESULTS[:1], content="c2"), RESULTS[:1])
+    save(book, record("bob", RESULTS[:2]), RESULTS[:2])
     assert book.tests_of("alice") == RESULTS[:1]
     assert book.db.execute("SELECT COUNT(*) FROM tests").fetchone()[0] == 3
     assert book.students() == ["alice", "bob"]
@@ -67,15 +78,15 @@ def test_a_new_grade_replaces_the_old_rows(book):
 
 
 def test_a_failed_transaction_leaves_the_old_grade(book, monkeypatch):
-    book.record(record(), RESULTS)
+    save(book, record(), RESULTS)
     old_csv = (book.out / "grades.csv").read_text()
     bad = [*RESULTS, replace(RESULTS[0], seed=2**80)]  # too large for SQLite: the insert fails midway
     with pytest.raises(OverflowError):
-        book.record(record(content="c2"), bad)
+        save(book, record(content="c2"), bad)
     assert book.record_of("alice").content_hash == "c1"
     assert book.tests_of("alice") == RESULTS
     assert (book.out / "grades.csv").read_text() == old_csv
-    assert not book.is_current("alice", "c1", "s1", "v1")  # its files are gone: the next run grades it again
+    assert book.is_current("alice", "c1", "s1", "v1")  # the old grade stands (publish writes its files from it)
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
@@ -85,7 +96,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
     def broken_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(gb.os, "fsync", broken_fsync)
+    monkeypatch.setattr(files.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
         atomic_write_text(target, "new\n")
     assert target.read_text() == "old\n"
@@ -93,8 +104,8 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
 
 
 def test_results_json_validates_against_the_schema(book):
-    book.record(record(message="missing pooling.py"), RESULTS)
-    data = json.loads((book.results_dir / "alice.json").read_text())
+    save(book, record(message="missing pooling.py"), RESULTS)
+    data = json.loads((book.out / "results" / "alice.json").read_text())
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     assert data["score"] == 9 and data["extra_data"]["content_hash"] == "c1"
     tests = {t["extra_data"]["nodeid"].split("::")[1]: t for t in data["tests"]}
@@ -118,8 +129,8 @@ def test_the_schema_rejects_what_gradescope_would():
 
 
 def test_feedback_respects_visibility(book):
-    book.record(record(), RESULTS)
-    text = (book.feedback_dir / "alice.md").read_text()
+    save(book, record(), RESULTS)
+    text = (book.out / "feedback" / "alice.md").read_text()
     assert "relu b checks" in text and "largest error 1.0 at (0, 1)" in text  # visible: name and output
     assert "not implemented yet" in text
     assert "secret" not in text and "hidden detail" not in text and "timed out" not in text
@@ -130,31 +141,31 @@ def test_feedback_respects_visibility(book):
 
 
 def test_feedback_of_an_ungraded_submission_says_why(book):
-    book.record(record("eve", [], status="bad_archive", message="member '../x' climbs out"), [])
-    text = (book.feedback_dir / "eve.md").read_text()
+    save(book, record("eve", [], status="bad_archive", message="member '../x' climbs out"), [])
+    text = (book.out / "feedback" / "eve.md").read_text()
     assert "Not graded (bad_archive)" in text and "climbs out" in text
 
 
 def test_is_current_only_for_the_same_files_suite_and_grader(book):
-    book.record(record(), RESULTS)
+    save(book, record(), RESULTS)
     assert book.is_current("alice", "c1", "s1", "v1")
     assert not book.is_current("alice", "c2", "s1", "v1")
     assert not book.is_current("alice", "c1", "s2", "v1")
     assert not book.is_current("alice", "c1", "s1", "v2")
     assert not book.is_current("bob", "c1", "s1", "v1")
-    book.record(record(status="error", message="the judge wrote no results"), [])
+    save(book, record(status="error", message="the judge wrote no results"), [])
     assert not book.is_current("alice", "c1", "s1", "v1")  # the grader's own failure is retried
 
 
 def test_a_grade_made_without_the_sandbox_is_redone_once_there_is_one(book):
-    book.record(record(sandbox="rlimits-only"), RESULTS)
+    save(book, record(sandbox="rlimits-only"), RESULTS)
     assert book.is_current("alice", "c1", "s1", "v1", "rlimits-only")
     assert not book.is_current("alice", "c1", "s1", "v1", "bwrap")
-    book.record(record(sandbox="bwrap"), RESULTS)
+    save(book, record(sandbox="bwrap"), RESULTS)
     assert all(book.is_current("alice", "c1", "s1", "v1", mode) for mode in ("bwrap", "rlimits-only"))
-    book.record(record("eve", [], status="bad_archive", sandbox=""), [])  # never ran: nothing to redo
+    save(book, record("eve", [], status="bad_archive", sandbox=""), [])  # never ran: nothing to redo
     assert book.is_current("eve", "c1", "s1", "v1", "bwrap")
-    assert json.loads((book.results_dir / "alice.json").read_text())["extra_data"]["sandbox"] == "bwrap"
+    assert json.loads((book.out / "results" / "alice.json").read_text())["extra_data"]["sandbox"] == "bwrap"
 
 
 def test_the_database_is_crash_safe_and_single_writer(book, tmp_path):
@@ -166,7 +177,7 @@ def test_the_database_is_crash_safe_and_single_writer(book, tmp_path):
 
 def test_temp_files_of_a_killed_run_are_removed_on_open(tmp_path):
     with Gradebook(tmp_path / "out") as first:
-        first.record(record(), RESULTS)
+        save(first, record(), RESULTS)
     stale = [tmp_path / "out" / ".grades.csv.abc123.tmp", tmp_path / "out" / "results" / ".alice.json.x1.tmp",
              tmp_path / "out" / "feedback" / ".alice.md.y2.tmp"]
     for path in stale:
@@ -184,14 +195,14 @@ def test_an_old_gradebook_without_the_sandbox_column_is_upgraded(tmp_path):
     db.close()
     with Gradebook(tmp_path / "out") as book:
         assert book.record_of("bob").sandbox == ""
-        book.record(record(), RESULTS)
+        save(book, record(), RESULTS)
         assert book.record_of("alice") == record()
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/b", ".hidden", "", "x" * 200, "tab\there"])
 def test_unsafe_student_ids_are_refused(book, bad):
     with pytest.raises(ValueError, match="not usable as a file name"):
-        book.record(record(bad, []), [])
+        save(book, record(bad, []), [])
 
 
 def test_an_out_path_that_is_a_file_is_refused(tmp_path):
@@ -217,22 +228,22 @@ def test_test_results_round_trip_and_bad_ones_are_named():
 
 def test_untrusted_output_cannot_break_out_of_its_code_block(book):
     sneaky = result("relu", "x", 0, 1, "failed", output="```\n# Full marks\n````")
-    book.record(record("zed", [sneaky]), [sneaky])
-    text = (book.feedback_dir / "zed.md").read_text()
+    save(book, record("zed", [sneaky]), [sneaky])
+    text = (book.out / "feedback" / "zed.md").read_text()
     assert "  `````text\n  ```\n  # Full marks\n  ````\n  `````" in text
 
 
 def test_tampered_and_out_of_memory_read_well_everywhere(book):
     tampered = result("conv", "liar", 0, 2, "tampered", output="returned an object pretending to be an array")
     oom = result("conv", "hog", 0, 3, "out_of_memory", output="")
-    book.record(record("tim", [tampered, oom]), [tampered, oom])
+    save(book, record("tim", [tampered, oom]), [tampered, oom])
     assert [r.status for r in book.tests_of("tim")] == ["tampered", "out_of_memory"]
-    data = json.loads((book.results_dir / "tim.json").read_text())
+    data = json.loads((book.out / "results" / "tim.json").read_text())
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     assert [(t["status"], t["output"], t["extra_data"]["status"]) for t in data["tests"]] == [
         ("failed", "[tampered]\nreturned an object pretending to be an array", "tampered"),
         ("failed", "[out of memory]", "out_of_memory")]
-    feedback = (book.feedback_dir / "tim.md").read_text()
+    feedback = (book.out / "feedback" / "tim.md").read_text()
     assert "- **tampered** — conv liar checks (0 / 2)" in feedback
     assert "returned an object pretending to be an array" in feedback
     assert "- **out of memory** — conv hog checks (0 / 3)" in feedback

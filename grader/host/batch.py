@@ -1,7 +1,8 @@
 """``grader grade``: a batch of submissions into a gradebook, ``--jobs`` judges at once.
 
 Crash-safe: every submission is recorded as it finishes (``grader.host.gradebook``), and a rerun of the same
-command grades whatever was not recorded. Interruptible: on Ctrl-C (SIGINT) or SIGTERM nothing more is
+command grades whatever was not recorded; the files for people are written from the gradebook at the end
+(``grader.reports.publish``), on Ctrl-C too. Interruptible: on Ctrl-C (SIGINT) or SIGTERM nothing more is
 recorded, every judge still running is killed with its runners, and the command exits 130 (143).
 """
 
@@ -33,7 +34,7 @@ from grader.jail.processes import all_pids, parent_of
 from grader.vocabulary.exercises import total_weight
 from grader.vocabulary.kit import GRADE_DECIDING, KIT
 from grader.vocabulary.options import JudgeOptions
-from grader.vocabulary.results import TestResult
+from grader.vocabulary.results import RunStatus, SubmissionStatus, TestResult
 
 if TYPE_CHECKING:
     from grader.jail.sandbox import Decision
@@ -174,9 +175,14 @@ def grade(args: argparse.Namespace, options: JudgeOptions) -> int:
                 skipped += 1
                 continue
             todo.append(sub)
-        problems = _grade_batch(book, todo, args, replace(options, sandbox=mode), digest, version)
-        csv_path = book.write_csv()  # from the database: whatever a killed run left, it is rebuilt here
-        canvas_path = book.write_canvas_csv()  # the LMS import (grader.reports.canvas), from the database too
+        from grader.reports.publish import publish
+
+        try:
+            problems = _grade_batch(book, todo, args, replace(options, sandbox=mode), digest, version)
+        except Interrupted:
+            publish(book)  # what was recorded so far; whatever a killed run left is rebuilt by the next one
+            raise
+        csv_path, canvas_path = publish(book)
         try:
             integrity = integrity_reports(args.out, subs.values())
         except Exception as err:  # an optional report: its failure is told, the grades stand
@@ -234,7 +240,7 @@ def _grade_batch(book: Gradebook, todo: list[Submission], args: argparse.Namespa
                 record, results = future.result()
                 book.record(record, results)
                 recorded += 1
-                if record.status != "graded" or record.message:
+                if record.status is not SubmissionStatus.GRADED or record.message:
                     problems.append(f"  {record.student}: {record.status}"
                                     + (f": {record.message}" if record.message else ""))
                 bar.set_postfix_str(record.student)
@@ -305,10 +311,10 @@ def _grade_one(sub: Submission, suite: str, options: JudgeOptions, digest: str, 
                 run = run_suite(sub.materialize(Path(tmp) / "exercises"), suite, options=options)
             results = run.results
             sandbox = getattr(run, "sandbox", "") or options.sandbox  # as the judge reports it ran the runners
-            status = "graded" if run.status == "completed" else run.status
+            status = SubmissionStatus.GRADED if run.status == RunStatus.COMPLETED else SubmissionStatus(run.status)
             message = "; ".join(m for m in (run.message, sub.message) if m)
         except Exception as err:  # the grader's own failure: record it, the batch goes on
-            status, message = "error", f"{type(err).__name__}: {err}"
+            status, message = SubmissionStatus.ERROR, f"{type(err).__name__}: {err}"
     max_score = sum(r.max_points for r in results) if results else total_weight()
     record = GradeRecord(student=sub.student, content_hash=sub.content_hash, suite_hash=digest,
                          grader_version=version, status=status, score=round(sum(r.points for r in results), 6),

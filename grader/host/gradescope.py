@@ -26,6 +26,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.vocabulary.results import SubmissionStatus
+
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
 
 
@@ -38,7 +40,7 @@ def find_submission(folder: Path):  # noqa: ANN201  (a grader.host.intake.Submis
     from grader.host.intake import load_submission
 
     sub = load_submission(folder)
-    if sub.status == "no_files":
+    if sub.status is SubmissionStatus.NO_FILES:
         zips = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".zip") \
             if folder.is_dir() else []
         if len(zips) == 1:
@@ -81,9 +83,8 @@ def sandbox_tier(config: dict, root: Path) -> str:
 def results_for(root: Path, config: dict) -> dict:
     """Grade ``root/submission`` and return Gradescope's results.json (score 0 and a clear output if bad)."""
     from grader.host.batch import _grade_one, _suite_digest, grader_version
-    from grader.reports.text import summary_text
+    from grader.reports.gradescope import submission_results
     from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, JudgeOptions
-    from grader.vocabulary.results import gradescope_results
 
     suite = config.get("suite", "hidden")
     sub = find_submission(root / "submission")
@@ -97,21 +98,10 @@ def results_for(root: Path, config: dict) -> dict:
     extra = {"status": record.status, "content_hash": record.content_hash, "suite": suite,
              "suite_hash": record.suite_hash, "grader_version": record.grader_version, "message": record.message,
              "sandbox": record.sandbox, **_metadata(root)}
-    output = summary_text(results, status=record.status, message=record.message, max_score=record.max_score)
-    if not sub.gradable:
-        output = (f"Your submission could not be graded ({record.status}): {record.message}\n"
-                  "Submit your exercise files (relu.py, conv.py, ...) or the submission.zip made by `grader pack`.\n"
-                  + output)
-    payload = gradescope_results(results, execution_time=record.duration, extra_data=extra, output=output)
-    payload["score"] = round(record.score, 6)
-    return payload
-
-
-def failure_results(message: str) -> dict:
-    """results.json for the grader's own failure: score 0, the reason in the output."""
-    return {"score": 0.0, "execution_time": 0, "output": f"The autograder could not grade this submission: {message}",
-            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
-            "extra_data": {"status": "error", "message": message}, "tests": []}
+    preface = "" if sub.gradable else (
+        f"Your submission could not be graded ({record.status}): {record.message}\n"
+        "Submit your exercise files (relu.py, conv.py, ...) or the submission.zip made by `grader pack`.\n")
+    return submission_results(record, results, extra, preface)
 
 
 def _config(path: Path | None) -> dict:
@@ -120,7 +110,8 @@ def _config(path: Path | None) -> dict:
 
 def run(root: Path, config_path: Path | None = None) -> int:
     """``run_autograder``'s work: grade, write ``root/results/results.json``; 0 unless the grader itself failed."""
-    from grader.host.gradebook import atomic_write_text
+    from grader.reports.gradescope import failure_results
+    from grader.vocabulary.files import atomic_write_text
 
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)

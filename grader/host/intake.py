@@ -20,6 +20,9 @@ from pathlib import Path, PurePosixPath
 
 from grader.vocabulary.exercises import EXERCISE_FILES
 from grader.vocabulary.manifest import MANIFEST, verify_manifest
+from grader.vocabulary.results import SubmissionStatus
+
+BAD_ARCHIVE = SubmissionStatus.BAD_ARCHIVE
 
 __all__ = ["BadSubmission", "Submission", "content_hash", "load_submission", "shown", "student_id"]
 
@@ -33,9 +36,9 @@ MAX_IGNORED_LISTED = 20
 
 
 class BadSubmission(Exception):
-    """A submission that cannot be graded; ``status`` is "bad_archive" or "bad_source"."""
+    """A submission that cannot be graded (a bad archive or bad source)."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: SubmissionStatus, message: str) -> None:
         super().__init__(message)
         self.status = status
 
@@ -46,7 +49,7 @@ class Submission:
 
     student: str
     source: Path
-    status: str = "ok"  # ok | bad_archive | bad_source | no_files
+    status: SubmissionStatus | str = "ok"  # "ok" (gradable), or why it cannot be graded
     message: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
@@ -96,7 +99,7 @@ def load_submission(path: Path) -> Submission:
     try:
         members = _read_zip(path) if path.is_file() else _read_dir(path)
     except (BadSubmission, OSError) as err:
-        bad = err if isinstance(err, BadSubmission) else BadSubmission("bad_archive", f"cannot read {err}")
+        bad = err if isinstance(err, BadSubmission) else BadSubmission(BAD_ARCHIVE, f"cannot read {err}")
         sub.status, sub.message = bad.status, str(bad)
         if path.is_file():  # a bad archive stays bad until the file changes: hash it for the rerun check
             sub.content_hash = "archive:" + _file_hash(path)
@@ -111,20 +114,20 @@ def _select(sub: Submission, members: dict[str, bytes | None]) -> None:
     keep = set() if base is None else {base + name for name in (*EXERCISE_FILES, MANIFEST)}
     sub.ignored = [path for path in sorted(members) if path not in keep]
     if base is None:
-        sub.status = "no_files"
+        sub.status = SubmissionStatus.NO_FILES
         sub.message = f"no exercise files found (expected {', '.join(EXERCISE_FILES)} at the top or in exercises/)"
         return
     sub.files = {name: data for name in EXERCISE_FILES if (data := members.get(base + name)) is not None}
     sub.content_hash = content_hash(sub.files)
     for name, data in sub.files.items():
         if len(data) > MAX_FILE_BYTES:
-            sub.status, sub.message = "bad_archive", f"{shown(base)}{name} is over {MAX_FILE_BYTES >> 10} KiB"
+            sub.status, sub.message = BAD_ARCHIVE, f"{shown(base)}{name} is over {MAX_FILE_BYTES >> 10} KiB"
             return
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as err:
             line = data[: err.start].count(b"\n") + 1
-            sub.status = "bad_source"
+            sub.status = SubmissionStatus.BAD_SOURCE
             sub.message = (f"{shown(base)}{name} is not UTF-8 text (line {line}: byte 0x{data[err.start]:02x}); "
                            "save it as UTF-8 and submit again")
             return
@@ -176,7 +179,7 @@ def _wanted(path: str) -> bool:
 
 def _read_dir(root: Path) -> dict[str, bytes | None]:
     if not root.is_dir():
-        raise BadSubmission("bad_archive", f"{root} is neither a directory nor a .zip file")
+        raise BadSubmission(BAD_ARCHIVE, f"{root} is neither a directory nor a .zip file")
     members: dict[str, bytes | None] = {}
     for dirpath, dirnames, filenames in os.walk(root):  # does not follow symlinked folders
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
@@ -187,14 +190,14 @@ def _read_dir(root: Path) -> dict[str, bytes | None]:
             full = Path(dirpath, name)
             rel = full.relative_to(root).as_posix()
             if len(members) >= MAX_FILES:
-                raise BadSubmission("bad_archive", f"more than {MAX_FILES} files")
+                raise BadSubmission(BAD_ARCHIVE, f"more than {MAX_FILES} files")
             info = full.lstat()
             if not _wanted(rel):
                 members[rel] = None
             elif stat.S_ISLNK(info.st_mode):
-                raise BadSubmission("bad_archive", f"{shown(rel)} is a symbolic link")
+                raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is a symbolic link")
             elif not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-                raise BadSubmission("bad_archive", f"{shown(rel)} is not a regular file")
+                raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is not a regular file")
             else:
                 members[rel] = _read_capped(full, rel, info.st_size)
     return members
@@ -202,17 +205,17 @@ def _read_dir(root: Path) -> dict[str, bytes | None]:
 
 def _read_capped(path: Path, rel: str, size: int) -> bytes:
     if size > MAX_MEMBER_BYTES:
-        raise BadSubmission("bad_archive", f"{shown(rel)} is too large ({size} bytes)")
+        raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is too large ({size} bytes)")
     with open(path, "rb") as handle:
         return handle.read(MAX_FILE_BYTES + 1)
 
 
 def _read_zip(path: Path) -> dict[str, bytes | None]:
     if path.suffix.lower() != ".zip":
-        raise BadSubmission("bad_archive", f"{shown(path.name)} is not a .zip file")
+        raise BadSubmission(BAD_ARCHIVE, f"{shown(path.name)} is not a .zip file")
     size = path.stat().st_size
     if size > MAX_ARCHIVE_BYTES:
-        raise BadSubmission("bad_archive", f"{shown(path.name)} is {size >> 20} MiB, over the "
+        raise BadSubmission(BAD_ARCHIVE, f"{shown(path.name)} is {size >> 20} MiB, over the "
                             f"{MAX_ARCHIVE_BYTES >> 20} MiB limit: submit the exercise files only (grader pack)")
     try:
         _check_entry_count(path)
@@ -233,10 +236,10 @@ def _read_zip(path: Path) -> dict[str, bytes | None]:
     except BadSubmission:
         raise
     except UnicodeDecodeError:  # a name flagged as UTF-8 that is not
-        raise BadSubmission("bad_archive", f"{shown(path.name)}: a member name is marked UTF-8 but is not "
+        raise BadSubmission(BAD_ARCHIVE, f"{shown(path.name)}: a member name is marked UTF-8 but is not "
                             "valid UTF-8") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, ValueError) as err:
-        raise BadSubmission("bad_archive", f"{shown(path.name)}: unreadable zip ({err})") from None
+        raise BadSubmission(BAD_ARCHIVE, f"{shown(path.name)}: unreadable zip ({err})") from None
 
 
 def _check_entry_count(path: Path) -> None:
@@ -247,13 +250,13 @@ def _check_entry_count(path: Path) -> None:
     with open(path, "rb") as handle:
         found = end_record(handle)
     if found and found[zipfile._ECD_ENTRIES_TOTAL] > MAX_FILES:
-        raise BadSubmission("bad_archive", f"more than {MAX_FILES} members")
+        raise BadSubmission(BAD_ARCHIVE, f"more than {MAX_FILES} members")
 
 
 def _check_members(infos: list[zipfile.ZipInfo]) -> None:
     """Reject zip slip, symlinks, encryption, duplicates, too many, too large or too compressed members."""
     if len(infos) > MAX_FILES:
-        raise BadSubmission("bad_archive", f"more than {MAX_FILES} members")
+        raise BadSubmission(BAD_ARCHIVE, f"more than {MAX_FILES} members")
     seen: set[str] = set()
     total = 0
     for info in infos:
@@ -261,21 +264,21 @@ def _check_members(infos: list[zipfile.ZipInfo]) -> None:
         parts = PurePosixPath(name).parts
         label = repr(shown(info.filename))
         if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-            raise BadSubmission("bad_archive", f"member {label} has an absolute path")
+            raise BadSubmission(BAD_ARCHIVE, f"member {label} has an absolute path")
         if ".." in parts:
-            raise BadSubmission("bad_archive", f"member {label} climbs out of the archive (..)")
+            raise BadSubmission(BAD_ARCHIVE, f"member {label} climbs out of the archive (..)")
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise BadSubmission("bad_archive", f"member {label} is a symbolic link")
+            raise BadSubmission(BAD_ARCHIVE, f"member {label} is a symbolic link")
         if info.flag_bits & 0x1:
-            raise BadSubmission("bad_archive", f"member {label} is encrypted")
+            raise BadSubmission(BAD_ARCHIVE, f"member {label} is encrypted")
         if info.file_size > MAX_MEMBER_BYTES:
-            raise BadSubmission("bad_archive", f"member {label} is too large ({info.file_size} bytes)")
+            raise BadSubmission(BAD_ARCHIVE, f"member {label} is too large ({info.file_size} bytes)")
         if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
-            raise BadSubmission("bad_archive", f"member {label} expands {ratio}:1 (over {MAX_RATIO}:1: a zip bomb?)")
+            raise BadSubmission(BAD_ARCHIVE, f"member {label} expands {ratio}:1 (over {MAX_RATIO}:1: a zip bomb?)")
         if name in seen:
-            raise BadSubmission("bad_archive", f"member {label} appears twice")
+            raise BadSubmission(BAD_ARCHIVE, f"member {label} appears twice")
         seen.add(name)
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
-            raise BadSubmission("bad_archive", f"over {MAX_TOTAL_BYTES >> 20} MiB uncompressed")
+            raise BadSubmission(BAD_ARCHIVE, f"over {MAX_TOTAL_BYTES >> 20} MiB uncompressed")

@@ -24,7 +24,7 @@ from grader.jail import sandbox as sandboxing
 from grader.jail.processes import in_own_group, kill_group
 from grader.vocabulary.kit import JUDGE_INI, KIT, SUITES_DIR
 from grader.vocabulary.options import JudgeOptions
-from grader.vocabulary.results import TestResult
+from grader.vocabulary.results import RunStatus, TestResult
 
 SUITE_NAMES = ("public", "hidden")
 
@@ -40,7 +40,7 @@ class SuiteRun:
     results: list[TestResult]
     duration: float
     suite_hash: str
-    status: str = "completed"  # completed | timeout | error
+    status: RunStatus = RunStatus.COMPLETED
     message: str = ""
     runner_output: dict[str, str] = field(default_factory=dict)
     sandbox: str = ""  # "bwrap" or "rlimits-only": how the judge ran the runners
@@ -162,13 +162,13 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
                    "--grader-options", replace(options, sandbox=tier).to_json(), *map(str, files)]
         judge = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, **in_own_group())
-        status, message = "completed", ""
+        status, message = RunStatus.COMPLETED, ""
         try:
             log, _ = judge.communicate(timeout=options.total_timeout)
         except subprocess.TimeoutExpired:
             kill_group(judge.pid)
             log, _ = judge.communicate()
-            status, message = "timeout", f"grading stopped after {options.total_timeout:g} s"
+            status, message = RunStatus.TIMEOUT, f"grading stopped after {options.total_timeout:g} s"
         except BaseException:  # Ctrl-C or a cancelled job: leave no judge (and so no runner) behind
             kill_group(judge.pid)
             judge.wait()
@@ -179,10 +179,10 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
         payload = _read_results(results_path)
         if payload is None:
             tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]
-            return SuiteRun([], time.monotonic() - start, digest, "error",
+            return SuiteRun([], time.monotonic() - start, digest, RunStatus.ERROR,
                             "the judge wrote no results: " + " | ".join(tail))
-        if status == "completed" and judge.returncode not in (0, 1):
-            status, message = "error", f"the judge exited with status {judge.returncode}{_last_error(log)}"
+        if status is RunStatus.COMPLETED and judge.returncode not in (0, 1):
+            status, message = RunStatus.ERROR, f"the judge exited with status {judge.returncode}{_last_error(log)}"
     results = [TestResult.from_dict(r) for r in payload["results"]]
     runners = payload.get("runners") if isinstance(payload.get("runners"), dict) else {}
     uids = [u for u in runners.get("uids", []) if type(u) is int]

@@ -21,6 +21,7 @@ import numpy as np
 from grader.host.launch import run_suite
 from grader.instructor.mutants import write_submission
 from grader.judge.reference import DATA_ENV, FORMAT, RECORD_ENV
+from grader.vocabulary.results import RunStatus
 
 
 class RecordingError(RuntimeError):
@@ -84,6 +85,6 @@ def record_suite(target: Path, suite: str, seed: int = 0) -> int:
 
 def _require_full_marks(run: Any, suite: str, what: str) -> None:
     failed = [r for r in run.results if not r.passed]
-    if run.status != "completed" or not run.results or failed:
+    if run.status != RunStatus.COMPLETED or not run.results or failed:
         detail = f"{failed[0].nodeid}: {failed[0].output}" if failed else run.message or "no results"
         raise RecordingError(f"the reference solutions do not pass the {suite} suite ({what}): {detail}"[:500])

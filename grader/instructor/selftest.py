@@ -42,7 +42,7 @@ from grader.instructor.mutants import (
     write_submission,
 )
 from grader.vocabulary.exercises import EXERCISES
-from grader.vocabulary.results import by_exercise
+from grader.vocabulary.results import RunStatus, by_exercise
 
 STUBS_DIR = Path(stubs_package.__file__).resolve().parent
 EPS = 1e-6
@@ -56,7 +56,7 @@ class Graded:
     points: dict[str, float]
     max_points: dict[str, float]
     first_failure: dict[str, str]
-    status: str = "completed"
+    status: str = RunStatus.COMPLETED
     message: str = ""
     duration: float = 0.0
     failed: dict[str, list[str]] = field(default_factory=dict)
@@ -117,7 +117,7 @@ class SelftestResult:
     @property
     def ok(self) -> bool:
         def scores(graded: Graded, percent: float) -> bool:
-            return graded.status == "completed" and abs(graded.percent - percent) < EPS
+            return graded.status == RunStatus.COMPLETED and abs(graded.percent - percent) < EPS
 
         return (all(scores(ref, 100) and scores(stubs, 0) for ref, stubs in self.runs().values())
                 and self.killed == len(self.mutants))
@@ -167,7 +167,7 @@ def judge_mutant(mutant: Mutant, graded: Graded, reference: Graded) -> MutantOut
     """KILLED when the mutant's own exercise scores below the reference's; leaks: other exercises that moved."""
     own = mutant.exercise
     score, full = graded.points.get(own, 0.0), reference.max_points.get(own, 0.0)
-    if graded.status != "completed":
+    if graded.status != RunStatus.COMPLETED:
         status = "ERROR"
     else:  # a suite without tests of ``own`` cannot kill it
         status = "KILLED" if score < reference.points.get(own, 0.0) - EPS else "SURVIVED"
@@ -213,7 +213,7 @@ def _grade_batch(folder: Path, members: list[Mutant], suite: str | Path, seed: i
     """Each member's grades from one judge run of ``folder`` (the batch's submission) at ``seed``."""
     wanted = {e for m in members for e in exercises_of[m.name]}
     run = run_suite(folder, suite, [e for e in EXERCISES if e in wanted], base_seed=seed)
-    if run.status != "completed" and len(members) > 1:  # one member may have broken the run: grade them apart
+    if run.status != RunStatus.COMPLETED and len(members) > 1:  # one member may have broken the run: grade them apart
         graded = {}
         for member in members:
             alone = write_submission(folder.parent / f"{folder.name}-seed{seed}-{member.name}", member)
@@ -287,8 +287,8 @@ def run_selftest(suite: str | Path = "hidden", jobs: int = 2, mutants: Sequence[
             if progress:
                 print(f"  {outcome.status:<8} {mutant.name}", file=sys.stderr, flush=True)
             results.append(outcome)
-    reference = min((r for r, _ in by_seed.values()), key=lambda g: (g.status == "completed", g.percent))
-    stubs = max((s for _, s in by_seed.values()), key=lambda g: (g.status != "completed", g.percent))
+    reference = min((r for r, _ in by_seed.values()), key=lambda g: (g.status == RunStatus.COMPLETED, g.percent))
+    stubs = max((s for _, s in by_seed.values()), key=lambda g: (g.status != RunStatus.COMPLETED, g.percent))
     return SelftestResult(str(suite), reference, stubs, results, check_leaks, time.monotonic() - start, seeds,
                           by_seed)
 
@@ -315,7 +315,7 @@ def kill_table(result: SelftestResult) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4] for row in rows]
     lines.insert(1, "-" * min(120, max(len(line) for line in lines)))
     for label, graded, index in (("reference", result.reference, 0), ("stubs", result.stubs, 1)):
-        extra = f" ({graded.status}: {graded.message})" if graded.status != "completed" else ""
+        extra = f" ({graded.status}: {graded.message})" if graded.status != RunStatus.COMPLETED else ""
         scores = ", ".join(f"{n} {_points(graded.points[n])}/{_points(graded.max_points[n])}" for n in graded.points)
         percents = {seed: pair[index].percent for seed, pair in runs.items()}
         if len(runs) > 1 and len(set(percents.values())) == 1:

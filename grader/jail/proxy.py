@@ -77,7 +77,6 @@ class RunnerProxy:
         self.kernels = kernels  # reference kernels computed for the runner (the residual block's tests)
         self.process: subprocess.Popen[bytes] | None = None
         self._replies: queue.Queue[Any] = queue.Queue()
-        self.restarts = 0
         self.sandboxed = False
         self.run_as: tuple[int, int] | None = None
         self.uids: list[int] = []  # every uid a runner of this proxy switched to
@@ -287,7 +286,6 @@ class RunnerProxy:
             self.kill()  # its kernel process died (its memory limit): a fresh pair for the next test
         if not self.alive:
             self.start()
-            self.restarts += 1
         packer = wire.Packer(on_object=pack_handle)
         packed = {k: packer.pack(v) if k in ("args",) else v for k, v in header.items()}
         if "kwargs" in header:

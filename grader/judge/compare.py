@@ -10,7 +10,7 @@ opaque handle), and the comparison is done with NumPy on the judge's own copies.
 
 A handle the runner describes as a disguise (an ndarray subclass from outside NumPy, a NumPy scalar
 subclass, an object or object array whose class defines ``__array__``, ``__array_ufunc__``, ``__eq__`` and
-the like) fails with :class:`TamperingDetected`, an ``AssertionError`` the plugin reports as "tampered";
+the like) fails with :class:`TamperingDetected`, an ``AssertionError`` the plugin reports as tampered;
 each one is also recorded (:func:`tampering_seen`) so that a suite that collects failures still reports it.
 The description comes from the untrusted runner: it only ever changes the label of a failure.
 """

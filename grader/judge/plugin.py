@@ -41,9 +41,9 @@ from grader.jail.proxy import RunnerCrashed, RunnerOutOfMemory, RunnerProxy, Run
 from grader.jail.staging import JUDGE_KERNELS, build_stage, runtime_mounts, runtime_path
 from grader.judge import compare
 from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
+from grader.vocabulary.files import atomic_write_text
 from grader.vocabulary.options import JudgeOptions
-
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+from grader.vocabulary.results import NOT_IMPLEMENTED, TestResult, TestStatus, Visibility
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -137,7 +137,7 @@ class GraderSession:
         self.limits = options.limits.rlimits()  # the runners' and the reference kernels' process's
         self.tier = sandbox.for_judge()
         self.proxies: dict[str, RunnerProxy] = {}
-        self.results: dict[str, dict[str, Any]] = {}
+        self.results: dict[str, TestResult] = {}
         if self.tier in ("uid+seccomp", "uid"):
             _open_to_runners(self.root)
 
@@ -179,7 +179,7 @@ class GraderSession:
     # ----- results -----
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            self.results[item.nodeid] = _entry(item, "timeout", 0.0, "the test did not finish")
+            self.results[item.nodeid] = _result(item, TestStatus.TIMEOUT, 0.0, "the test did not finish")
         self._write()
         # start every runner now: they boot side by side (bwrap, Python, NumPy: ~0.15 s each) instead of
         # one by one at each exercise's first test
@@ -195,18 +195,16 @@ class GraderSession:
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
             status, output, not_implemented = _classify(report, call)
-            if status in ("failed", "error", "crash"):
+            if status in (TestStatus.FAILED, TestStatus.ERROR, TestStatus.CRASH):
                 proxy = self.proxies.get(_exercise_of(item))
                 status, output = _tampering(status, output, compare.tampering_seen(),
                                             proxy.notes if proxy is not None else [])
-                not_implemented = not_implemented and status != "tampered"
+                not_implemented = not_implemented and status is not TestStatus.TAMPERED
             credit = getattr(item, "_grader_credit", None)
-            fraction = 1.0 if status == "passed" else (credit.value or 0.0) if credit and status != "tampered" \
-                else 0.0
-            entry = _entry(item, status, fraction, output)
-            entry["not_implemented"] = not_implemented
-            entry["duration"] = round(report.duration, 4)
-            self.results[item.nodeid] = entry
+            fraction = 1.0 if status is TestStatus.PASSED else (credit.value or 0.0) \
+                if credit and status is not TestStatus.TAMPERED else 0.0
+            self.results[item.nodeid] = _result(item, status, fraction, output, not_implemented,
+                                                round(report.duration, 4))
             self._write()
 
     def pytest_sessionfinish(self) -> None:
@@ -222,12 +220,9 @@ class GraderSession:
             return
         uids = sorted({uid for proxy in self.proxies.values() for uid in proxy.uids})
         notes = {name: proxy.notes for name, proxy in self.proxies.items() if proxy.notes}
-        payload = {"results": list(self.results.values()), "runner_output": outputs or {},
+        payload = {"results": [r.to_dict() for r in self.results.values()], "runner_output": outputs or {},
                    "runners": {"sandbox": self.tier, "uids": uids, "notes": notes}}
-        tmp = f"{self.results_path}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(payload, f)
-        os.replace(tmp, self.results_path)
+        atomic_write_text(Path(self.results_path), json.dumps(payload), durable=False)
 
 
 def _open_to_runners(root: Path) -> None:
@@ -246,13 +241,13 @@ def _open_to_runners(root: Path) -> None:
                                 "users; grade with a work folder they can traverse (the system's temp folder)")
 
 
-def _tampering(status: str, output: str, detected: list[str], notes: list[str]) -> tuple[str, str]:
-    """A failed, errored or crashed test becomes "tampered" when a comparison or the runner saw tampering."""
+def _tampering(status: TestStatus, output: str, detected: list[str], notes: list[str]) -> tuple[TestStatus, str]:
+    """A failed, errored or crashed test becomes tampered when a comparison or the runner saw tampering."""
     if detected:
-        return "tampered", _first_lines("tampered: " + "; ".join(detected))
+        return TestStatus.TAMPERED, _first_lines("tampered: " + "; ".join(detected))
     if notes:
         shown = "; ".join(notes[:3]) + (f"; and {len(notes) - 3} more" if len(notes) > 3 else "")
-        return "tampered", _first_lines(f"tampered: the submission {shown} ({status}: {output})")
+        return TestStatus.TAMPERED, _first_lines(f"tampered: the submission {shown} ({status}: {output})")
     return status, output
 
 
@@ -263,49 +258,53 @@ def _exercise_of(item: pytest.Item) -> str:
     return str(marker.args[0])
 
 
-def _entry(item: pytest.Item, status: str, fraction: float, output: str) -> dict[str, Any]:
+def _result(item: pytest.Item, status: TestStatus, fraction: float, output: str, not_implemented: bool = False,
+            duration: float = 0.0) -> TestResult:
     points_marker = item.get_closest_marker("points")
     max_points = float(points_marker.args[0]) if points_marker else 1.0
     vis_marker = item.get_closest_marker("visibility")
-    visibility = vis_marker.args[0] if vis_marker else ("hidden" if "hidden" in Path(str(item.path)).parts
-                                                       else "visible")
-    if visibility not in VISIBILITIES:
-        raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {', '.join(VISIBILITIES)}")
+    hidden = "hidden" in Path(str(item.path)).parts  # the suite's hidden/ folder
+    try:
+        visibility = Visibility(vis_marker.args[0]) if vis_marker else Visibility.HIDDEN if hidden \
+            else Visibility.VISIBLE
+    except ValueError:
+        raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {', '.join(Visibility)}") from None
     seed = dict(item.user_properties).get("seed", 0)
     doc = (getattr(item, "function", None).__doc__ or "").strip().split("\n")[0] if hasattr(item, "function") else ""
     name = doc or item.name
     callspec = getattr(item, "callspec", None)
     if doc and callspec is not None:
         name = f"{doc} [{callspec.id}]"  # one docstring, many cases: keep the names apart
-    return {"nodeid": item.nodeid, "name": name, "exercise": _exercise_of(item),
-            "points": round(max_points * fraction, 6), "max_points": max_points, "status": status,
-            "output": output, "visibility": visibility, "seed": seed, "duration": 0.0, "not_implemented": False}
+    return TestResult(nodeid=item.nodeid, name=name, exercise=_exercise_of(item),
+                      points=round(max_points * fraction, 6), max_points=max_points, status=status, output=output,
+                      visibility=visibility, seed=seed, duration=duration, not_implemented=not_implemented)
 
 
-def _classify(report: pytest.TestReport, call: pytest.CallInfo[Any]) -> tuple[str, str, bool]:
+def _classify(report: pytest.TestReport, call: pytest.CallInfo[Any]) -> tuple[TestStatus, str, bool]:
     """(status, one-line output, not implemented) for a finished test."""
     if report.passed:
-        return "passed", "", False
+        return TestStatus.PASSED, "", False
     if report.skipped:
-        return "failed", "skipped: " + str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else ""), False
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else ""
+        return TestStatus.FAILED, f"skipped: {reason}", False
     error = call.excinfo.value if call.excinfo is not None else None
     if isinstance(error, RunnerTimeout):
-        return "timeout", f"timed out: {error}", False
+        return TestStatus.TIMEOUT, f"timed out: {error}", False
     if isinstance(error, RunnerOutOfMemory):
-        return "out_of_memory", f"out of memory: {error}", False
+        return TestStatus.OUT_OF_MEMORY, f"out of memory: {error}", False
     if isinstance(error, RunnerCrashed):
-        return "crash", f"crashed: {error}", False
+        return TestStatus.CRASH, f"crashed: {error}", False
     if isinstance(error, StudentError):
         if error.out_of_memory:
-            return "out_of_memory", f"out of memory: your code raised {error}", False
+            return TestStatus.OUT_OF_MEMORY, f"out of memory: your code raised {error}", False
         if error.not_implemented:
-            return "error", "not implemented yet" + (f": {error.message}" if error.message else ""), True
-        return "error", f"your code raised {error}", False
+            return TestStatus.ERROR, NOT_IMPLEMENTED + (f": {error.message}" if error.message else ""), True
+        return TestStatus.ERROR, f"your code raised {error}", False
     if isinstance(error, compare.TamperingDetected):
-        return "tampered", _first_lines(f"tampered: {error}"), False
+        return TestStatus.TAMPERED, _first_lines(f"tampered: {error}"), False
     if isinstance(error, AssertionError):
-        return "failed", _first_lines(str(error)), False
-    return "error", f"the test could not run: {type(error).__name__}: {_first_lines(str(error))}", False
+        return TestStatus.FAILED, _first_lines(str(error)), False
+    return TestStatus.ERROR, f"the test could not run: {type(error).__name__}: {_first_lines(str(error))}", False
 
 
 def _first_lines(text: str, limit: int = 600) -> str:

@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.vocabulary.files import replacing
+
 RECORD_ENV = "GRADER_REFERENCE_RECORD"
 DATA_ENV = "GRADER_REFERENCE_DATA"
 DATA_DIR = Path(__file__).resolve().parents[1] / "suites" / "public"
@@ -185,11 +187,10 @@ def _record(folder: Path, key: str, name: str, result: Any) -> None:
     arrays: list[np.ndarray] = []
     tree = _encode(result, arrays, key)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{key}.tmp.npz"
-    np.savez(tmp, **{str(i): a for i, a in enumerate(arrays)})
-    os.replace(tmp, folder / f"{key}.npz")
-    (folder / f".{key}.tmp.json").write_text(json.dumps({"name": name, "tree": tree}))
-    os.replace(folder / f".{key}.tmp.json", folder / f"{key}.json")
+    with replacing(folder / f"{key}.npz", suffix=".npz", durable=False) as temp:
+        np.savez(temp, **{str(i): a for i, a in enumerate(arrays)})
+    with replacing(folder / f"{key}.json", durable=False) as temp:
+        temp.write_text(json.dumps({"name": name, "tree": tree}))
 
 
 # ----- replay -----

@@ -1,7 +1,7 @@
 """``DIR/report.html``: one self-contained page about a grading run, for the instructor.
 
-Read from ``DIR/gradebook.sqlite`` (and ``DIR/integrity.json`` when present): scores, pass rates per
-exercise and per test, the slowest and the failing submissions, statuses, integrity signals. No network:
+Read from the gradebook (``grader.host.gradebook.read``) and ``DIR/integrity.json`` when present: scores,
+pass rates per exercise and per test, the slowest and the failing submissions, statuses, integrity signals. No network:
 inline CSS and SVG, a few lines of vanilla JS to sort tables, and a Content-Security-Policy that allows
 only those two inline blocks (by hash), so even a missed escape could neither run a script nor fetch
 anything. Every piece of text from the database or the integrity file is escaped.
@@ -9,8 +9,8 @@ anything. Every piece of text from the database or the integrity file is escaped
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import sqlite3
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -19,15 +19,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.host.gradebook import DB_NAME, atomic_write_text
+from grader.host.gradebook import read
 from grader.reports.charts import Bar, Html, bar_chart, cell, esc, histogram, page, pct, section, table
 from grader.reports.text import first_line
 from grader.reports.text import num as _num
 from grader.vocabulary.exercises import EXERCISES, TITLES
-from grader.vocabulary.results import STATUSES, VISIBILITIES
+from grader.vocabulary.files import atomic_write_text
+from grader.vocabulary.results import SubmissionStatus, TestStatus, Visibility
 
 REPORT_NAME, INTEGRITY_NAME = "report.html", "integrity.json"
-SUBMISSION_STATUSES = ("graded", "timeout", "error", "bad_archive", "bad_source", "no_files")
+PASSED, GRADED = TestStatus.PASSED, SubmissionStatus.GRADED
 FAILING_SHARE, SLOWEST, TOP_PAIRS = 0.5, 10, 20
 
 
@@ -43,21 +44,11 @@ class Run:
     max_points: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
-def _rows(db: sqlite3.Connection, table: str, order: str) -> list[dict[str, Any]]:
-    columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-    return [dict(zip(columns, row)) for row in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")]
-
-
 def load(out_dir: Path) -> Run:
     """Read the gradebook (read-only) and integrity.json (a broken one is reported, not fatal)."""
-    path = Path(out_dir) / DB_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no gradebook at {path}")
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-    try:
-        run = Run(_rows(db, "submissions", "student"), _rows(db, "tests", "rowid"))
-    finally:
-        db.close()
+    stored = read(out_dir)
+    run = Run([dataclasses.asdict(r) for r in stored.records],
+              [{"student": student, **dataclasses.asdict(r)} for student, r in stored.tests])
     for test in run.tests:
         key = (test["student"], test["exercise"])
         run.points[key] = run.points.get(key, 0.0) + float(test["points"])
@@ -114,7 +105,7 @@ def header(run: Run, generated: datetime) -> str:
     statuses = Counter(s["status"] for s in subs)
     modes = Counter(str(s.get("sandbox") or "") for s in subs) - Counter({"": len(subs)})  # "": never ran
     sandbox = ", ".join(m if len(modes) == 1 else f"{m} ({n})" for m, n in modes.most_common()) or "not recorded"
-    facts = [("submissions", str(len(subs))), ("graded", str(statuses.get("graded", 0))),
+    facts = [("submissions", str(len(subs))), (GRADED.label, str(statuses.get(GRADED, 0))),
              ("mean score", num(statistics.fmean(scores)) if scores else "–"),
              ("median score", num(statistics.median(scores)) if scores else "–"),
              ("sandbox", sandbox)]
@@ -144,13 +135,13 @@ def exercise_section(run: Run) -> str:
     bars, rows = [], []
     for ex in exercises_of(run):
         tests = [t for t in run.tests if t["exercise"] == ex]
-        passed = sum(t["status"] == "passed" for t in tests)
+        passed = sum(t["status"] is PASSED for t in tests)
         max_points = max(run.max_points.get((s, ex), 0.0) for s in graded)
         mean = statistics.fmean(run.points.get((s, ex), 0.0) for s in graded)
         by_student = defaultdict(list)
         for t in tests:
             by_student[t["student"]].append(t)
-        full = sum(all(t["status"] == "passed" for t in ts) for ts in by_student.values())
+        full = sum(all(t["status"] is PASSED for t in ts) for ts in by_student.values())
         todo = sum(all(t.get("not_implemented") for t in ts) for ts in by_student.values())
         title = TITLES.get(ex, ex)
         bars.append(Bar(title, passed / len(tests), f"{pct(passed / len(tests))} of {len(tests)} runs"))
@@ -164,8 +155,8 @@ def exercise_section(run: Run) -> str:
                         "of the exercise said “not implemented yet”.")
 
 
-def _count(n: int, status: str, todo: int = 0) -> str:
-    return f"{n} {status.replace('_', ' ')}" + (f" ({todo} todo)" if todo else "")
+def _count(n: int, status: TestStatus, todo: int = 0) -> str:
+    return f"{n} {status.label}" + (f" ({todo} todo)" if todo else "")
 
 
 def test_section(run: Run) -> str:
@@ -174,19 +165,19 @@ def test_section(run: Run) -> str:
         groups[t["nodeid"]].append(t)
     rank = {e: i for i, e in enumerate(EXERCISES)}
     rows = []
-    for _nodeid, runs in sorted(groups.items(), key=lambda g: (sum(t["status"] == "passed" for t in g[1])
+    for _nodeid, runs in sorted(groups.items(), key=lambda g: (sum(t["status"] is PASSED for t in g[1])
                                                                / len(g[1]), rank.get(g[1][0]["exercise"], 99))):
         first = runs[0]
-        passed = sum(t["status"] == "passed" for t in runs)
+        passed = sum(t["status"] is PASSED for t in runs)
         statuses = Counter(t["status"] for t in runs)
         todo = sum(bool(t.get("not_implemented")) for t in runs)
-        breakdown = " · ".join(_count(statuses[s], s, todo if s == "error" else 0) for s in ordered(statuses, STATUSES))
-        failing = next((t for t in runs if t["status"] != "passed" and not t.get("not_implemented")), None)
+        breakdown = " · ".join(_count(statuses[s], s, todo if s is TestStatus.ERROR else 0)
+                               for s in ordered(statuses, list(TestStatus)))
+        failing = next((t for t in runs if t["status"] is not PASSED and not t.get("not_implemented")), None)
         example = first_line(failing["output"], 120) if failing else ""
         name = Html(esc(first["name"]) + (f'<div class="output">{esc(example)}</div>' if example else ""))
         rows.append([cell(name, first["name"]), cell(first["exercise"], cls="mono"),
-                     cell(first["visibility"].replace("_", " "), VISIBILITIES.index(first["visibility"])
-                          if first["visibility"] in VISIBILITIES else 9),
+                     cell(first["visibility"].label, list(Visibility).index(first["visibility"])),
                      rate_cell(passed, len(runs)), cell(breakdown, cls="statuses")])
     return section("tests", "Tests, worst first",
                    table(["test (and its first failure that is not “not implemented yet”)", "exercise", "visibility",
@@ -220,11 +211,11 @@ def _problem(sub: dict[str, Any], failing: list[dict[str, Any]]) -> str:
 def failing_section(run: Run) -> str:
     failing: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t in run.tests:
-        if t["status"] != "passed":
+        if t["status"] is not PASSED:
             failing[t["student"]].append(t)
     rows, exercises = [], exercises_of(run)
     for s in run.submissions:
-        if s["status"] == "graded" and share_of(s) >= FAILING_SHARE:
+        if s["status"] is GRADED and share_of(s) >= FAILING_SHARE:
             continue
         student = s["student"]
         weak = [f"{e} {num(run.points[student, e])}/{num(run.max_points[student, e])}" for e in exercises
@@ -240,15 +231,15 @@ def failing_section(run: Run) -> str:
 def status_section(run: Run) -> str:
     tests = Counter(t["status"] for t in run.tests)
     todo = sum(bool(t.get("not_implemented")) for t in run.tests)
-    test_rows = [[cell(s.replace("_", " ")), cell(tests.get(s, 0), cls="num"),
+    test_rows = [[cell(s.label), cell(tests.get(s, 0), cls="num"),
                   cell(pct(tests.get(s, 0) / len(run.tests)) if run.tests else "–", cls="num")]
-                 for s in [*STATUSES, *sorted(set(tests) - set(STATUSES))]]
+                 for s in TestStatus]
     test_rows.append([cell("… of the errors: not implemented yet"), cell(todo, cls="num"),
                       cell(pct(todo / len(run.tests)) if run.tests else "–", cls="num")])
     subs = Counter(s["status"] for s in run.submissions)
-    sub_rows = [[cell(s.replace("_", " ")), cell(subs[s], cls="num"),
-                 cell(", ".join(x["student"] for x in run.submissions if x["status"] == s) if s != "graded" else "",
-                      cls="mono")] for s in ordered(subs, SUBMISSION_STATUSES)]
+    sub_rows = [[cell(s.label), cell(subs[s], cls="num"),
+                 cell(", ".join(x["student"] for x in run.submissions if x["status"] is s) if s is not GRADED else "",
+                      cls="mono")] for s in ordered(subs, list(SubmissionStatus))]
     return section("statuses", "Statuses",
                    '<div class="pair"><div><h3>Test results</h3>'
                    + table(["status", "tests", "share"], test_rows) + "</div><div><h3>Submissions</h3>"

@@ -9,17 +9,32 @@ from grader.vocabulary.exercises import TITLES, WEIGHTS
 from grader.vocabulary.results import (
     NOT_IMPLEMENTED,
     ExerciseTotal,
+    SubmissionStatus,
     TestResult,
+    TestStatus,
+    Visibility,
     by_exercise,
     order_results,
     status_label,
 )
 
-TAGS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIME", "crash": "CRASH",
-        "tampered": "TAMPER", "out_of_memory": "MEMORY"}
+TAGS = {TestStatus.PASSED: "PASS", TestStatus.FAILED: "FAIL", TestStatus.ERROR: "ERROR", TestStatus.TIMEOUT: "TIME",
+        TestStatus.CRASH: "CRASH", TestStatus.TAMPERED: "TAMPER", TestStatus.OUT_OF_MEMORY: "MEMORY"}
 TAG_WIDTH = 6
 NAME_WIDTH = 64
-DEFERRED = {"after_due_date": "released after the due date", "after_published": "released when grades are published"}
+DEFERRED = {Visibility.AFTER_DUE_DATE: "released after the due date",
+            Visibility.AFTER_PUBLISHED: "released when grades are published"}
+#: what a student reads for each way a test can fail (a wrong value: the fallback)
+HINTS = {
+    TestStatus.TIMEOUT: "too slow or stuck: look for an endless loop, and vectorise loops over pixels with array "
+                        "operations",
+    TestStatus.OUT_OF_MEMORY: "your code ran out of memory: look for a huge intermediate array, or one made per pixel "
+                              "or per call",
+    TestStatus.CRASH: "the process running your code died: a huge array (memory limit) or endless recursion?",
+    TestStatus.TAMPERED: "return plain numpy arrays and numbers: objects that imitate them (subclasses, fake __eq__) "
+                         "score 0",
+    TestStatus.ERROR: "your code raised an exception: call it yourself on a small input and read the traceback",
+}
 
 
 def num(value: float) -> str:
@@ -38,21 +53,12 @@ def hint(result: TestResult) -> str:
     module = f"exercises/{result.exercise}.py"
     if result.not_implemented:
         return f"write it: replace the `raise NotImplementedError` in {module}"
-    if result.status == "timeout":
-        return "too slow or stuck: look for an endless loop, and vectorise loops over pixels with array operations"
-    if result.status == "out_of_memory":
-        return "your code ran out of memory: look for a huge intermediate array, or one made per pixel or per call"
-    if result.status == "crash":
-        return "the process running your code died: a huge array (memory limit) or endless recursion?"
-    if result.status == "tampered":
-        return "return plain numpy arrays and numbers: objects that imitate them (subclasses, fake __eq__) score 0"
-    if result.status == "error":
-        return "your code raised an exception: call it yourself on a small input and read the traceback"
-    return "wrong result: check shapes and dtypes first, then values on an input small enough to do by hand"
+    return HINTS.get(result.status, "wrong result: check shapes and dtypes first, then values on an input small "
+                                    "enough to do by hand")
 
 
 def _tag(result: TestResult) -> str:
-    return "TODO" if result.not_implemented else TAGS.get(result.status, result.status.upper())
+    return "TODO" if result.not_implemented else TAGS[result.status]
 
 
 def failure_line(result: TestResult, limit: int = 110) -> str:
@@ -60,7 +66,7 @@ def failure_line(result: TestResult, limit: int = 110) -> str:
     ("tampered: returned an object pretending to be an array", "out of memory")."""
     line = first_line(result.output, limit)
     label = status_label(result)
-    if result.status in ("tampered", "out_of_memory") and not line.lower().startswith(label):
+    if result.status in (TestStatus.TAMPERED, TestStatus.OUT_OF_MEMORY) and not line.lower().startswith(label):
         line = f"{label}: {line}" if line else label
     return first_line(line, limit) or label
 
@@ -108,8 +114,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def feedback_markdown(student: str, results: Sequence[TestResult], *, status: str = "graded", message: str = "",
-                      max_score: float = 100.0, exercises: Sequence[str] = tuple(TITLES)) -> str:
+def feedback_markdown(student: str, results: Sequence[TestResult], *, status: str = SubmissionStatus.GRADED,
+                      message: str = "", max_score: float = 100.0, exercises: Sequence[str] = tuple(TITLES)) -> str:
     """A student's feedback: visible tests in full; hidden ones only as a name-less total per exercise;
     after_due_date / after_published ones only counted, as released later."""
     shown = [r for r in results if r.visibility not in DEFERRED]
@@ -118,13 +124,13 @@ def feedback_markdown(student: str, results: Sequence[TestResult], *, status: st
     deferred_max = sum(r.max_points for r in deferred)
     score = sum(r.points for r in shown)
     lines = [f"# Feedback for {_cell(student)}", ""]
-    if status not in ("graded", "timeout"):
+    if status not in (SubmissionStatus.GRADED, SubmissionStatus.TIMEOUT):
         lines += [f"**Not graded ({status}):** {_cell(message) or 'no details'}", "",
                   f"Score: **0 / {num(max_score)}**", ""]
         return "\n".join(lines)
     later = f" (+ {num(deferred_max)} points in tests released later)" if deferred else ""
     lines += [f"Score: **{num(score)} / {num(max_score - deferred_max)}**{later}", ""]
-    if status == "timeout":
+    if status == SubmissionStatus.TIMEOUT:
         lines += ["Grading ran out of time: tests that did not finish count as failed.", ""]
     if message:
         lines += [f"Notes: {_cell(message)}", ""]
@@ -144,7 +150,7 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
     points = f"{num(total.points)} / {num(total.max_points)} points" if total else "no tests"
     lines = [f"## {TITLES.get(name, name)} — {points}", ""]
     previous = ""
-    for result in (r for r in group if r.visibility == "visible"):
+    for result in (r for r in group if r.visibility is Visibility.VISIBLE):
         mark = status_label(result)
         lines.append(f"- **{mark}** — {result.name} ({num(result.points)} / {num(result.max_points)})")
         output = "" if result.passed else result.output.strip()
@@ -153,7 +159,7 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
         elif output:
             lines += ["", _indent(_fence(output)), ""]
         previous = output
-    hidden = [r for r in group if r.visibility == "hidden"]
+    hidden = [r for r in group if r.visibility is Visibility.HIDDEN]
     if hidden:
         passed = sum(r.passed for r in hidden)
         lines.append(f"- hidden tests: {passed} of {len(hidden)} passed, "

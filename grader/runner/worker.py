@@ -197,14 +197,6 @@ class Worker:
                 result, depth = {"result": result, "args": list(args)}, 2
             self.reply({"ok": True, "result": None}, result, depth)
             return
-        if op == "release":
-            for n in request.get("handles", []):
-                self.handles.pop(n, None)
-            self.reply({"ok": True})
-            return
-        if op == "ping":
-            self.reply({"ok": True})
-            return
         raise ValueError(f"unknown request {op!r}")
 
     def serve(self) -> None:

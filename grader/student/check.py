@@ -22,7 +22,7 @@ from grader.reports.text import check_summary, check_table
 from grader.vocabulary.exercises import EXERCISE_FILES, select, total_weight
 from grader.vocabulary.kit import installed_exercises
 from grader.vocabulary.options import JudgeOptions
-from grader.vocabulary.results import ExerciseTotal, TestResult, by_exercise
+from grader.vocabulary.results import ExerciseTotal, RunStatus, TestResult, by_exercise
 
 __all__ = ["CheckError", "CheckReport", "find_exercises", "kit_exercises_dir", "run_check"]
 
@@ -143,7 +143,7 @@ def run_check(exercises: Iterable[str] | None = None, folder: str | Path | None 
         except SuiteError:  # no public tests for this exercise
             report.runs[name] = ([], "")
             continue
-        report.runs[name] = (run.results, "" if run.status == "completed" else run.message or run.status)
+        report.runs[name] = (run.results, "" if run.status == RunStatus.COMPLETED else run.message or run.status)
     return report
 
 

@@ -11,23 +11,22 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from grader.reports.text import failure_line, hint, num
+from grader.reports.text import TAGS, failure_line, hint, num
 from grader.vocabulary.exercises import TITLES
-from grader.vocabulary.results import NOT_IMPLEMENTED, TestResult
+from grader.vocabulary.results import NOT_IMPLEMENTED, TestResult, TestStatus
 
 if TYPE_CHECKING:
     from grader.student.check import CheckReport
 
-#: status -> (label, colour): the text table's tags, as coloured badges
-BADGES = {"passed": ("PASS", "#1a7f37"), "failed": ("FAIL", "#cf222e"), "error": ("ERROR", "#cf222e"),
-          "timeout": ("TIME", "#bc4c00"), "crash": ("CRASH", "#cf222e"), "tampered": ("TAMPER", "#8250df"),
-          "out_of_memory": ("MEMORY", "#bc4c00")}
+#: status -> colour of its badge (the text table's tag)
+COLORS = {TestStatus.PASSED: "#1a7f37", TestStatus.TIMEOUT: "#bc4c00", TestStatus.TAMPERED: "#8250df",
+          TestStatus.OUT_OF_MEMORY: "#bc4c00"}  # else red
 TODO = ("TODO", "#6e7781")
 CELL = "padding:2px 8px;text-align:left;border-bottom:1px solid #d0d7de;"
 
 
 def _badge(result: TestResult) -> str:
-    label, colour = TODO if result.not_implemented else BADGES.get(result.status, (result.status.upper(), "#6e7781"))
+    label, colour = TODO if result.not_implemented else (TAGS[result.status], COLORS.get(result.status, "#cf222e"))
     return (f'<span style="display:inline-block;min-width:4.5em;text-align:center;color:#fff;background:{colour};'
             f'border-radius:3px;font-size:85%;font-weight:600">{escape(label)}</span>')
 

@@ -6,11 +6,11 @@ The manifest is an integrity check against accidents (a file edited after packin
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
 from grader.vocabulary.exercises import EXERCISE_FILES
+from grader.vocabulary.files import replacing
 from grader.vocabulary.manifest import MANIFEST, make_manifest
 
 
@@ -24,15 +24,10 @@ def pack(exercises_dir: Path, out: Path) -> list[str]:
     if not files:
         raise FileNotFoundError(f"{exercises_dir} holds none of {', '.join(EXERCISE_FILES)}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, data in [*sorted(files.items()), (MANIFEST, make_manifest(files))]:
-                info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(out, durable=False) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in [*sorted(files.items()), (MANIFEST, make_manifest(files))]:
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
     return sorted(files)

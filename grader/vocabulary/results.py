@@ -1,4 +1,5 @@
-"""Test results: one ``TestResult`` per test, per-exercise totals, and Gradescope's results.json format."""
+"""The words of grading, each written once: test, submission and judge-run statuses, visibilities; one
+``TestResult`` per test (the judge builds it, every format is rendered from it) and per-exercise totals."""
 
 from __future__ import annotations
 
@@ -6,19 +7,73 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any
 
-from grader.vocabulary.exercises import EXERCISES, TITLES
+from grader.vocabulary.exercises import EXERCISES
 
-#: a test's status: passed; failed (a wrong value); error (the submission raised); timeout (the runner was
-#: killed); crash (the runner died); tampered (the submission tried to fool the judge, e.g. an object
-#: pretending to be an array); out_of_memory (the runner hit its memory limit)
-STATUSES = ("passed", "failed", "error", "timeout", "crash", "tampered", "out_of_memory")
-#: how people read a status (check table, feedback, Gradescope output)
-STATUS_LABELS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timeout", "crash": "crash",
-                 "tampered": "tampered", "out_of_memory": "out of memory"}
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-FORMATS = ("text", "simple_format", "html", "md", "ansi")  # Gradescope's output/name formats
+
+class Word(str, Enum):
+    """A str-valued enum (StrEnum before Python 3.11): equal to, printed, and stored (JSON, SQLite) as its value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def label(self) -> str:
+        """For people: "out of memory", "after due date", "bad archive"."""
+        return self.value.replace("_", " ")
+
+
+class TestStatus(Word):
+    """What the judge decided about one test."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    PASSED = "passed"
+    FAILED = "failed"  # a wrong value
+    ERROR = "error"  # the submission raised
+    TIMEOUT = "timeout"  # no answer before the deadline, or the runner's CPU time used up
+    CRASH = "crash"  # the runner died
+    TAMPERED = "tampered"  # the submission tried to fool the judge (an object pretending to be an array, ...)
+    OUT_OF_MEMORY = "out_of_memory"  # the runner hit its memory limit
+
+
+class Visibility(Word):
+    """Who sees a test's result when (Gradescope's four levels)."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"  # only as a name-less total per exercise
+    AFTER_DUE_DATE = "after_due_date"
+    AFTER_PUBLISHED = "after_published"
+
+
+class SubmissionStatus(Word):
+    """How a submission's grading ended (the gradebook's ``status``)."""
+
+    GRADED = "graded"
+    TIMEOUT = "timeout"  # the judge ran out of total time: the unfinished tests count as failed
+    ERROR = "error"  # the grader's own trouble: graded again on a rerun
+    BAD_ARCHIVE = "bad_archive"
+    BAD_SOURCE = "bad_source"
+    NO_FILES = "no_files"
+
+    @property
+    def final(self) -> bool:
+        """Worth keeping on a rerun (everything but the grader's own error)."""
+        return self is not SubmissionStatus.ERROR
+
+
+class RunStatus(Word):
+    """How one judge run ended (``grader.host.launch.SuiteRun.status``)."""
+
+    COMPLETED = "completed"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
 NOT_IMPLEMENTED = "not implemented yet"
 
 
@@ -33,19 +88,23 @@ class TestResult:
     exercise: str
     points: float
     max_points: float
-    status: str
+    status: TestStatus
     output: str
-    visibility: str
+    visibility: Visibility
     seed: int
     duration: float
     not_implemented: bool = False
 
+    def __post_init__(self) -> None:
+        self.status, self.visibility = TestStatus(self.status), Visibility(self.visibility)
+
     @property
     def passed(self) -> bool:
-        return self.status == "passed"
+        return self.status is TestStatus.PASSED
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Plain JSON types: the statuses as their strings."""
+        return {**dataclasses.asdict(self), "status": self.status.value, "visibility": self.visibility.value}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
@@ -57,6 +116,10 @@ class TestResult:
         missing = [key for key in required if key not in data]
         if missing:
             raise ValueError(f"test result {label!r} lacks {', '.join(missing)}")
+        for key, words in (("status", TestStatus), ("visibility", Visibility)):
+            if str(data[key]) not in {w.value for w in words}:
+                raise ValueError(f"test result {label!r}: {key} {str(data[key])!r} is not one of "
+                                 f"{', '.join(w.value for w in words)}")
         try:
             result = cls(
                 nodeid=str(data["nodeid"]), name=str(data["name"]), exercise=str(data["exercise"]),
@@ -67,11 +130,6 @@ class TestResult:
             )
         except (TypeError, ValueError) as err:
             raise ValueError(f"test result {label!r} has a bad value: {err}") from None
-        if result.status not in STATUSES:
-            raise ValueError(f"test result {label!r}: status {result.status!r} is not one of {', '.join(STATUSES)}")
-        if result.visibility not in VISIBILITIES:
-            raise ValueError(f"test result {label!r}: visibility {result.visibility!r} is not one of "
-                             f"{', '.join(VISIBILITIES)}")
         if not (math.isfinite(result.points) and math.isfinite(result.max_points)
                 and -1e-6 <= result.points <= result.max_points + 1e-6):
             raise ValueError(f"test result {label!r}: points {result.points} not within 0..{result.max_points}")
@@ -82,17 +140,7 @@ def status_label(result: TestResult) -> str:
     """A test's status in words: "not implemented yet", "out of memory", "tampered", "failed", ..."""
     if result.not_implemented:
         return NOT_IMPLEMENTED
-    return STATUS_LABELS.get(result.status, result.status.replace("_", " "))
-
-
-class SuiteRunLike(Protocol):
-    """The part of ``grader.host.launch.SuiteRun`` the CLI and gradebook read."""
-
-    results: list[TestResult]
-    duration: float
-    suite_hash: str
-    status: str
-    message: str
+    return result.status.label
 
 
 @dataclass(frozen=True)
@@ -132,44 +180,3 @@ def order_results(results: Iterable[TestResult]) -> list[TestResult]:
     """Results in course order of their exercise, suite order within one (a stable sort)."""
     rank = {name: i for i, name in enumerate(EXERCISES)}
     return sorted(results, key=lambda r: rank.get(r.exercise, len(rank)))
-
-
-def gradescope_results(results: Sequence[TestResult], *, output: str = "", execution_time: float = 0.0,
-                       extra_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Gradescope's results.json for one submission (validates against schema/gradescope_results.schema.json).
-
-    A test's ``status`` is "passed" or "failed" (Gradescope's two values); the judge's own status
-    (error, timeout, crash, tampered, out of memory, not implemented) opens the test's output, in words,
-    and is kept in its ``extra_data``.
-    """
-    tests = []
-    counters: dict[str, int] = {}
-    for result in order_results(results):
-        counters[result.exercise] = counters.get(result.exercise, 0) + 1
-        major = EXERCISES.index(result.exercise) + 1 if result.exercise in EXERCISES else len(EXERCISES) + 1
-        status_line = status_label(result)
-        body = result.output.strip()
-        tests.append({
-            "name": f"{TITLES.get(result.exercise, result.exercise)}: {result.name}",
-            "name_format": "text",
-            "number": f"{major}.{counters[result.exercise]}",
-            "score": round(result.points, 6),
-            "max_score": round(result.max_points, 6),
-            "status": "passed" if result.passed else "failed",
-            "output": "" if result.passed else f"[{status_line}]\n{body}" if body else f"[{status_line}]",
-            "output_format": "text",
-            "tags": [result.exercise],
-            "visibility": result.visibility,
-            "extra_data": {"nodeid": result.nodeid, "status": result.status, "seed": result.seed,
-                           "duration": round(result.duration, 3), "not_implemented": result.not_implemented},
-        })
-    return {
-        "score": round(sum(r.points for r in results), 6),
-        "execution_time": math.ceil(max(execution_time, 0.0)),
-        "output": output,
-        "output_format": "text",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "extra_data": dict(extra_data or {}),
-        "tests": tests,
-    }

@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
+from grader.vocabulary.files import replacing
 from grader.vocabulary.kit import INSTRUCTOR_TOOLS, KIT
 from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, JudgeOptions
+from grader.vocabulary.results import SubmissionStatus, TestStatus
 
 CONFIG_NAME = "autograder.json"
 KIT_PARTS = ("minigrad", "grader", "exercises")
@@ -210,8 +212,9 @@ def self_check(root: Path, suite: str) -> None:
         if (want_full and not (total and abs(score - total) < 1e-6)) or (not want_full and score != 0):
             extra = results.get("extra_data", {})
             failed = [f"{t.get('name')}: {t.get('output', '')[:200]}" for t in results.get("tests", [])
-                      if want_full and t.get("status") != "passed"]
-            detail = extra.get("message") if extra.get("status") != "graded" else failed[0] if failed else ""
+                      if want_full and t.get("status") != TestStatus.PASSED]
+            graded = extra.get("status") == SubmissionStatus.GRADED
+            detail = (failed[0] if failed else "") if graded else extra.get("message")
             detail = detail or results.get("output", "")[:300]
             raise ExportError(f"the autograder gives the {label} {score:g} of {total:g} ({suite} suite): {detail}")
 
@@ -260,13 +263,7 @@ def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_O
         if check:
             self_check(Path(tmp), suite)
         names = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
-        temporary = out.with_name(f".{out.name}.tmp")
-        try:
-            with zipfile.ZipFile(temporary, "w") as archive:
-                for name in names:
-                    _write_member(archive, name, (source / name).read_bytes(), executable=name in scripts)
-            os.replace(temporary, out)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        with replacing(out, durable=False) as temporary, zipfile.ZipFile(temporary, "w") as archive:
+            for name in names:
+                _write_member(archive, name, (source / name).read_bytes(), executable=name in scripts)
     return Export(names, calls, warnings)

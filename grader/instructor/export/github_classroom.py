@@ -81,7 +81,7 @@ def autograding(points: dict[str, float]) -> dict:
 
 def export(out: Path) -> tuple[list[Path], dict[str, float]]:
     """Write the workflow and autograding.json under ``out``; returns (files, points per exercise)."""
-    from grader.host.gradebook import atomic_write_text
+    from grader.vocabulary.files import atomic_write_text
 
     points = public_points()
     files = []

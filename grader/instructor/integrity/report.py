@@ -13,10 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from grader.host.gradebook import atomic_write_text
 from grader.instructor.integrity.similarity import COMMON_FRACTION, COMMON_MIN, K, W, similar_pairs
 from grader.instructor.integrity.static import DEFAULT_FORBIDDEN, KINDS, Flag, flag_source
 from grader.vocabulary.exercises import EXERCISE_FILES
+from grader.vocabulary.files import atomic_write_text
 from grader.vocabulary.kit import installed_exercises
 
 FORMAT = "minigrad-kit-integrity/1"
