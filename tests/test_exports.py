@@ -11,12 +11,12 @@ from pathlib import Path
 
 from kit_copies import reference_submission, run_cli, stub_copy
 
-from grader.host.gradebook import Gradebook, GradeRecord
+from grader.host.gradebook import Gradebook
 from grader.instructor.export.github_classroom import public_points
 from grader.reports.canvas import CANVAS_IDENTITY, TOTAL_COLUMN, canvas_columns
 from grader.reports.publish import publish
 from grader.vocabulary.exercises import EXERCISES, TITLES, WEIGHTS
-from grader.vocabulary.results import TestResult
+from grader.vocabulary.results import GradeRecord, TestResult
 
 KIT = Path(__file__).resolve().parent.parent
 
@@ -105,7 +105,7 @@ def test_the_canvas_csv_from_the_gradebook(tmp_path):
         book.record(grade_record("bob", partial), partial)
         book.record(grade_record("alice", full), full)
         book.record(grade_record("carol", [], status="bad_archive"), [])
-        paths = publish(book)
+        paths = publish(book.out, book.stored())
     assert tmp_path / "out" / "grades_canvas.csv" in paths
     rows = read_canvas(tmp_path / "out")
     assert rows[0] == [*CANVAS_IDENTITY, *canvas_columns()]

@@ -16,13 +16,13 @@ from fake_results import result
 
 import grader
 from grader.host import gradebook as gb
-from grader.host.gradebook import Gradebook, GradeRecord
+from grader.host.gradebook import Gradebook
 from grader.reports.gradescope import gradescope_results
 from grader.reports.publish import publish
 from grader.vocabulary import files
 from grader.vocabulary.exercises import EXERCISES
 from grader.vocabulary.files import atomic_write_text
-from grader.vocabulary.results import TestResult
+from grader.vocabulary.results import GradeRecord, TestResult
 
 SCHEMA = json.loads((Path(grader.__file__).parent / "schema" / "gradescope_results.schema.json").read_text())
 
@@ -48,7 +48,7 @@ def record(student="alice", results=RESULTS, content="c1", suite="s1", version="
 def save(book, rec, results):
     """Record one submission and publish the folder, as a batch of one does."""
     book.record(rec, results)
-    publish(book)
+    publish(book.out, book.stored())
 
 
 @pytest.fixture

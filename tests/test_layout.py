@@ -24,6 +24,9 @@ ALLOWED = {
     "__init__": {"student"},
     "__main__": {"cli"},
 }
+#: the one import against the flow: ``grader grade`` writes the integrity reports when that instructor's
+#: package is there (a handout lacks it, and grades alike)
+OPTIONAL = {("host/batch.py", "instructor")}
 
 
 def folder_of(path: Path) -> str:
@@ -54,5 +57,13 @@ def test_imports_run_one_way():
     for path in sorted(GRADER.rglob("*.py")):
         folder = folder_of(path)
         for imported in grader_imports(path) - {folder} - ALLOWED[folder]:
-            wrong.append(f"{path.relative_to(GRADER)} imports grader.{imported}")
+            if (path.relative_to(GRADER).as_posix(), imported) not in OPTIONAL:
+                wrong.append(f"{path.relative_to(GRADER)} imports grader.{imported}")
     assert wrong == []
+
+
+def test_the_scan_sees_every_spelling_of_an_import(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text("import os\nfrom grader import cli, __version__\n\ndef f():\n    from grader.host import batch\n"
+                       "    import grader.jail.proxy\n    from . import sibling\n")
+    assert grader_imports(planted) == {"cli", "host", "jail"}

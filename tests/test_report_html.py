@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from kit_copies import reference_submission
 
-from grader.host.gradebook import Gradebook
+from grader.host.gradebook import Gradebook, read
 from grader.instructor.mutants import RELU_OUT
 from grader.reports import charts
 from grader.reports.html import write_report
@@ -65,6 +65,10 @@ class Page(HTMLParser):
             self.scripts[-1] += data
         self.text.append(data)
 
+
+def written_report(out: Path) -> Path:
+    """report.html written from ``out``'s gradebook, as ``grader grade`` does after a batch."""
+    return write_report(out, read(out))
 
 def _tables(html: str, section_id: str) -> list[list[list[str]]]:
     block = re.search(rf'<section id="{section_id}">(.*?)</section>', html, re.S)
@@ -121,7 +125,7 @@ def graded(tmp_path_factory) -> Path:
 @pytest.fixture
 def report(graded, tmp_path) -> tuple[Path, str]:
     out = shutil.copytree(graded, tmp_path / "out")
-    path = write_report(out)
+    path = written_report(out)
     return path, path.read_text(encoding="utf-8")
 
 
@@ -206,7 +210,7 @@ def _attack(out: Path) -> None:
 def test_student_text_is_escaped_everywhere(report):
     out = report[0].parent
     _attack(out)
-    html = write_report(out).read_text(encoding="utf-8")
+    html = written_report(out).read_text(encoding="utf-8")
     page = Page(html)
     assert [tag for tag, *_ in page.elements].count("script") == 1 and "data-pwned" not in page.scripts[0]
     assert not [tag for tag, *_ in page.elements if tag == "img"]
@@ -235,16 +239,16 @@ def test_nothing_is_fetched_from_anywhere(report):
 def test_integrity_json_broken_or_absent(graded, tmp_path):
     out = shutil.copytree(graded, tmp_path / "out")
     (out / "integrity.json").write_text("{not json")
-    assert "integrity.json could not be read" in write_report(out).read_text()
+    assert "integrity.json could not be read" in written_report(out).read_text()
     (out / "integrity.json").unlink()
-    assert "No integrity.json in this folder." in write_report(out).read_text()
+    assert "No integrity.json in this folder." in written_report(out).read_text()
     with pytest.raises(FileNotFoundError, match="no gradebook"):
-        write_report(tmp_path)
+        written_report(tmp_path)
 
 
 def test_an_empty_gradebook_gives_a_report(tmp_path):
     Gradebook(tmp_path).close()
-    html = write_report(tmp_path).read_text()
+    html = written_report(tmp_path).read_text()
     assert "<h2>Total scores</h2>" in html and html.count('data-count="0"') == 10 and "not recorded" in html
 
 
@@ -269,7 +273,7 @@ def test_a_headless_browser_renders_it_and_runs_no_student_script(report, tmp_pa
         pytest.skip("no chromium (apt-get install chromium; CI: add it to .ci/run's apt_packages)")
     out = report[0].parent
     _attack(out)
-    html = write_report(out)
+    html = written_report(out)
     done = report_screenshot.run_chromium(html, "--dump-dom")
     dom = done.stdout
     assert done.returncode == 0 and "<svg" in dom, done.stderr[-2000:]

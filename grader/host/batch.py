@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from grader import __version__
-from grader.host.gradebook import Gradebook, GradebookBusy, GradeRecord, check_student_id
+from grader.host.gradebook import Gradebook, GradebookBusy, check_student_id, read
 from grader.host.intake import Submission, load_submission, student_id
 from grader.jail.processes import all_pids, parent_of
 from grader.vocabulary.exercises import total_weight
 from grader.vocabulary.kit import GRADE_DECIDING, KIT
 from grader.vocabulary.options import JudgeOptions
-from grader.vocabulary.results import RunStatus, SubmissionStatus, TestResult
+from grader.vocabulary.results import GradeRecord, RunStatus, SubmissionStatus, TestResult
 
 if TYPE_CHECKING:
     from grader.jail.sandbox import Decision
@@ -180,9 +180,9 @@ def grade(args: argparse.Namespace, options: JudgeOptions) -> int:
         try:
             problems = _grade_batch(book, todo, args, replace(options, sandbox=mode), digest, version)
         except Interrupted:
-            publish(book)  # what was recorded so far; whatever a killed run left is rebuilt by the next one
+            publish(book.out, book.stored())  # what was recorded so far; a killed run's files: the next run
             raise
-        csv_path, canvas_path = publish(book)
+        csv_path, canvas_path = publish(book.out, book.stored())
         try:
             integrity = integrity_reports(args.out, subs.values())
         except Exception as err:  # an optional report: its failure is told, the grades stand
@@ -200,7 +200,7 @@ def grade(args: argparse.Namespace, options: JudgeOptions) -> int:
     try:
         from grader.reports.html import write_report
 
-        print(f"wrote {write_report(args.out)}")
+        print(f"wrote {write_report(args.out, read(args.out))}")
     except (OSError, sqlite3.Error, ValueError) as err:  # a convenience view: the grades stand without it
         print(f"grader grade: the HTML report failed: {err}", file=sys.stderr)
     return 0

@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, fields
 from pathlib import Path
 from typing import IO
 
 from grader.vocabulary.files import TEMP_GLOB
-from grader.vocabulary.results import SubmissionStatus, TestResult
+from grader.vocabulary.results import GradeRecord, Stored, TestResult
 
 DB_NAME, LOCK_NAME = "gradebook.sqlite", ".grader.lock"
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+\-][A-Za-z0-9_.@+\- ]{0,127}$")
@@ -41,38 +41,6 @@ CREATE INDEX IF NOT EXISTS tests_by_student ON tests (student);
 """
 TEST_COLUMNS = ("nodeid", "name", "exercise", "points", "max_points", "status", "output", "visibility", "seed",
                 "duration", "not_implemented")
-
-
-@dataclass
-class GradeRecord:
-    """One row of ``submissions``: how a student's submission was graded."""
-
-    student: str
-    content_hash: str
-    suite_hash: str
-    grader_version: str
-    status: SubmissionStatus
-    score: float
-    max_score: float
-    started: str
-    finished: str
-    duration: float
-    message: str = ""
-    sandbox: str = ""  # the tier its code ran in ("bwrap", "uid+seccomp", "uid", "rlimits-only"), "" if it never ran
-
-    def __post_init__(self) -> None:
-        self.status = SubmissionStatus(self.status)
-
-
-@dataclass
-class Stored:
-    """Everything in a gradebook, for reports: the records by student, the tests in the order stored."""
-
-    records: list[GradeRecord]
-    tests: list[tuple[str, TestResult]]  # (student, result)
-
-    def tests_of(self, student: str) -> list[TestResult]:
-        return [result for who, result in self.tests if who == student]
 
 
 class GradebookBusy(RuntimeError):

@@ -12,7 +12,7 @@ from grader.vocabulary.exercises import EXERCISES, TITLES
 from grader.vocabulary.results import SubmissionStatus, TestResult, TestStatus, Visibility, order_results, status_label
 
 if TYPE_CHECKING:
-    from grader.host.gradebook import GradeRecord
+    from grader.vocabulary.results import GradeRecord
 
 
 def gradescope_results(results: Sequence[TestResult], *, output: str = "", execution_time: float = 0.0,

@@ -1,10 +1,11 @@
 """``DIR/report.html``: one self-contained page about a grading run, for the instructor.
 
-Read from the gradebook (``grader.host.gradebook.read``) and ``DIR/integrity.json`` when present: scores,
-pass rates per exercise and per test, the slowest and the failing submissions, statuses, integrity signals. No network:
-inline CSS and SVG, a few lines of vanilla JS to sort tables, and a Content-Security-Policy that allows
-only those two inline blocks (by hash), so even a missed escape could neither run a script nor fetch
-anything. Every piece of text from the database or the integrity file is escaped.
+Rendered from what the gradebook stores (the host reads it: ``grader.host.gradebook.read``) and
+``DIR/integrity.json`` when present: scores, pass rates per exercise and per test, the slowest and the
+failing submissions, statuses, integrity signals. No network: inline CSS and SVG, a few lines of vanilla
+JS to sort tables, and a Content-Security-Policy that allows only those two inline blocks (by hash), so
+even a missed escape could neither run a script nor fetch anything. Every piece of text from the database
+or the integrity file is escaped.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.host.gradebook import read
 from grader.reports.charts import Bar, Html, bar_chart, cell, esc, histogram, page, pct, section, table
 from grader.reports.text import first_line
 from grader.reports.text import num as _num
 from grader.vocabulary.exercises import EXERCISES, TITLES
 from grader.vocabulary.files import atomic_write_text
-from grader.vocabulary.results import SubmissionStatus, TestStatus, Visibility
+from grader.vocabulary.results import Stored, SubmissionStatus, TestStatus, Visibility
 
 REPORT_NAME, INTEGRITY_NAME = "report.html", "integrity.json"
 PASSED, GRADED = TestStatus.PASSED, SubmissionStatus.GRADED
@@ -44,9 +44,8 @@ class Run:
     max_points: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
-def load(out_dir: Path) -> Run:
-    """Read the gradebook (read-only) and integrity.json (a broken one is reported, not fatal)."""
-    stored = read(out_dir)
+def load(out_dir: Path, stored: Stored) -> Run:
+    """The gradebook's ``stored`` content and ``out_dir``'s integrity.json (a broken one is reported, not fatal)."""
     run = Run([dataclasses.asdict(r) for r in stored.records],
               [{"student": student, **dataclasses.asdict(r)} for student, r in stored.tests])
     for test in run.tests:
@@ -65,11 +64,11 @@ def load(out_dir: Path) -> Run:
     return run
 
 
-def write_report(out_dir: Path) -> Path:
-    """Write ``out_dir/report.html`` atomically from the gradebook there; returns its path."""
+def write_report(out_dir: Path, stored: Stored) -> Path:
+    """Write ``out_dir/report.html`` atomically from the gradebook's ``stored`` content; returns its path."""
     out_dir = Path(out_dir)
     path = out_dir / REPORT_NAME
-    atomic_write_text(path, render(load(out_dir), datetime.now(timezone.utc)))
+    atomic_write_text(path, render(load(out_dir, stored), datetime.now(timezone.utc)))
     return path
 
 

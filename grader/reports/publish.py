@@ -5,8 +5,9 @@
     DIR/results/<student>.json  Gradescope's results.json
     DIR/feedback/<student>.md   what the student may see (hidden tests only as name-less totals)
 
-Every file is derived from the database alone and written atomically, so whatever a killed run left,
-the next run's ``publish`` makes the folder whole again; files whose text is unchanged are left alone.
+Every file is derived from the database alone (the host reads it and hands it over) and written atomically,
+so whatever a killed run left, the next run's ``publish`` makes the folder whole again; files whose text is
+unchanged are left alone.
 """
 
 from __future__ import annotations
@@ -16,32 +17,30 @@ import io
 import json
 from pathlib import Path
 
-from grader.host.gradebook import Gradebook, GradeRecord, Stored
 from grader.reports.canvas import CANVAS_NAME, canvas_csv
 from grader.reports.gradescope import submission_results
 from grader.reports.text import feedback_markdown, num
 from grader.vocabulary.exercises import EXERCISES, WEIGHTS
 from grader.vocabulary.files import atomic_write_text
-from grader.vocabulary.results import SubmissionStatus, TestResult, by_exercise
+from grader.vocabulary.results import GradeRecord, Stored, SubmissionStatus, TestResult, by_exercise
 
 CSV_NAME, RESULTS_DIR, FEEDBACK_DIR = "grades.csv", "results", "feedback"
 
 
-def publish(book: Gradebook) -> list[Path]:
-    """Write every file derived from ``book``; returns the CSVs' paths."""
-    stored = book.stored()
-    files = {book.out / CSV_NAME: grades_csv(stored), book.out / CANVAS_NAME: canvas_text(stored)}
+def publish(out: Path, stored: Stored) -> list[Path]:
+    """Write into ``out`` every file derived from the gradebook's ``stored`` content; returns the CSVs' paths."""
+    files = {out / CSV_NAME: grades_csv(stored), out / CANVAS_NAME: canvas_text(stored)}
     for record in stored.records:
         results = stored.tests_of(record.student)
-        files[book.out / RESULTS_DIR / f"{record.student}.json"] = results_json(record, results)
-        files[book.out / FEEDBACK_DIR / f"{record.student}.md"] = feedback_markdown(
+        files[out / RESULTS_DIR / f"{record.student}.json"] = results_json(record, results)
+        files[out / FEEDBACK_DIR / f"{record.student}.md"] = feedback_markdown(
             record.student, results, status=record.status, message=record.message, max_score=record.max_score)
     for folder in (RESULTS_DIR, FEEDBACK_DIR):
-        (book.out / folder).mkdir(exist_ok=True)
+        (out / folder).mkdir(exist_ok=True)
     for path, text in files.items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             atomic_write_text(path, text)
-    return [book.out / CSV_NAME, book.out / CANVAS_NAME]
+    return [out / CSV_NAME, out / CANVAS_NAME]
 
 
 def results_json(record: GradeRecord, results: list[TestResult]) -> str:

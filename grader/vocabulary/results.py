@@ -180,3 +180,35 @@ def order_results(results: Iterable[TestResult]) -> list[TestResult]:
     """Results in course order of their exercise, suite order within one (a stable sort)."""
     rank = {name: i for i, name in enumerate(EXERCISES)}
     return sorted(results, key=lambda r: rank.get(r.exercise, len(rank)))
+
+
+@dataclass
+class GradeRecord:
+    """One row of ``submissions``: how a student's submission was graded."""
+
+    student: str
+    content_hash: str
+    suite_hash: str
+    grader_version: str
+    status: SubmissionStatus
+    score: float
+    max_score: float
+    started: str
+    finished: str
+    duration: float
+    message: str = ""
+    sandbox: str = ""  # the tier its code ran in ("bwrap", "uid+seccomp", "uid", "rlimits-only"), "" if it never ran
+
+    def __post_init__(self) -> None:
+        self.status = SubmissionStatus(self.status)
+
+
+@dataclass
+class Stored:
+    """Everything in a gradebook, for reports: the records by student, the tests in the order stored."""
+
+    records: list[GradeRecord]
+    tests: list[tuple[str, TestResult]]  # (student, result)
+
+    def tests_of(self, student: str) -> list[TestResult]:
+        return [result for who, result in self.tests if who == student]
