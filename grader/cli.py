@@ -10,47 +10,29 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
 
 from grader import __version__
-from grader.host.batch import Interrupted, Misuse, grade
-from grader.student.pack import pack as pack_zip
-from grader.vocabulary.exercises import EXERCISE_FILES, EXERCISES
-from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, JudgeOptions, Limits
+from grader.host.batch import grade
+from grader.student.check import command as check_command
+from grader.student.pack import command as pack_command
+from grader.vocabulary.commands import Interrupted, Misuse, Parser, positive
+from grader.vocabulary.exercises import EXERCISES
+from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, RESIDUAL_KERNELS, SANDBOX_CHOICES, JudgeOptions, Limits
 
-__all__ = ["Misuse", "build_parser", "check", "export", "grade", "main", "pack"]
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _positive(kind: type) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-        return value
-    parse.__name__ = kind.__name__
-    return parse
+__all__ = ["build_parser", "judge_options", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grader", description=__doc__.split("\n")[0])
+    parser = Parser(prog="grader", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{check,grade,pack,selftest,export,release}")
 
@@ -58,23 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("exercises", nargs="*", metavar="EXERCISE", help=f"some of: {', '.join(EXERCISES)}")
     check.add_argument("--dir", type=Path, help="the exercises folder (default: the kit's exercises/)")
     check.add_argument("--json", action="store_true", help="print JSON only (for tools)")
-    check.add_argument("--test-timeout", type=_positive(float), default=JudgeOptions.test_timeout, metavar="S")
+    check.add_argument("--test-timeout", type=positive(float), default=JudgeOptions.test_timeout, metavar="S")
 
     grade = commands.add_parser("grade", help="grade submissions (folders or .zip files) into a gradebook")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
     grade.add_argument("--out", type=Path, required=True, metavar="DIR")
     grade.add_argument("--suite", default="hidden", help="hidden (default: public + hidden tests), public, or a path")
-    grade.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="submissions graded at once")
+    grade.add_argument("--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once")
     grade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     grade.add_argument("--only", action="append", default=[], metavar="STUDENT", help="(re)grade only these")
-    grade.add_argument("--test-timeout", type=_positive(float), default=JudgeOptions.test_timeout, metavar="S")
-    grade.add_argument("--total-timeout", type=_positive(float), default=JudgeOptions.total_timeout, metavar="S")
+    grade.add_argument("--test-timeout", type=positive(float), default=JudgeOptions.test_timeout, metavar="S")
+    grade.add_argument("--total-timeout", type=positive(float), default=JudgeOptions.total_timeout, metavar="S")
     grade.add_argument("--seed", type=int, default=JudgeOptions.base_seed, help="base seed of the tests' random inputs")
-    grade.add_argument("--sandbox", choices=("auto", "bwrap", "uid", "rlimits-only"), default="auto",
+    grade.add_argument("--sandbox", choices=SANDBOX_CHOICES, default="auto",
                        help="how runners are confined (auto: the strongest available; docs/grader.md)")
     limits = grade.add_argument_group("each runner's limits")
     for limit in fields(Limits):  # --memory-mb MB ... --processes N, their defaults and help from Limits
-        limits.add_argument(f"--{limit.name.replace('_', '-')}", type=_positive(int), default=limit.default,
+        limits.add_argument(f"--{limit.name.replace('_', '-')}", type=positive(int), default=limit.default,
                             **limit.metadata)
 
     commands.add_parser("selftest", add_help=False,
@@ -91,16 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="ZIP")
     gradescope.add_argument("--suite", choices=("hidden", "public"), default="hidden",
                             help="hidden (default: public + hidden tests) or public")
-    gradescope.add_argument("--test-timeout", type=_positive(float), default=JudgeOptions.test_timeout, metavar="S")
-    gradescope.add_argument("--total-timeout", type=_positive(float), default=GRADESCOPE_TOTAL_TIMEOUT, metavar="S",
+    gradescope.add_argument("--test-timeout", type=positive(float), default=JudgeOptions.test_timeout, metavar="S")
+    gradescope.add_argument("--total-timeout", type=positive(float), default=GRADESCOPE_TOTAL_TIMEOUT, metavar="S",
                             help="stop grading a submission after S seconds (default %(default)g: below "
                                  "Gradescope's 10-minute default; its maximum is 2400)")
     gradescope.add_argument("--seed", type=int, default=JudgeOptions.base_seed,
                             help="base seed of the tests' random inputs")
-    gradescope.add_argument("--residual-kernels", choices=("reference", "student"), default="reference",
+    gradescope.add_argument("--residual-kernels", choices=RESIDUAL_KERNELS, default="reference",
                             help="grade the residual block on the reference conv/ReLU (shipped for the judge "
                                  "only) or on the student's own (nothing of the reference shipped)")
-    gradescope.add_argument("--sandbox", choices=("auto", "bwrap", "uid", "rlimits-only"), default="auto",
+    gradescope.add_argument("--sandbox", choices=SANDBOX_CHOICES, default="auto",
                             help="how runners are confined on Gradescope (auto: the strongest available)")
     classroom = targets.add_parser("github-classroom", help="a workflow and autograding.json (public points)")
     classroom.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
@@ -131,12 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _stop_signals():
             if args.command == "check":
-                return check(args)
+                return check_command(args)
             if args.command == "grade":
                 return grade(args, judge_options(args))
             if args.command == "export":
-                return export(args)
-            return pack(args)
+                from grader.instructor.export import command as export_command
+
+                return export_command(args, judge_options(args) if args.target == "gradescope" else None)
+            return pack_command(args)
     except Misuse as err:
         parser.exit(2, f"grader {args.command}: {err}\n")
     except (OSError, sqlite3.Error) as err:
@@ -167,96 +151,7 @@ def _stop_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def kit_exercises_dir() -> Path:
-    """The folder of the ``exercises`` package this grader sees (the checkout's), else ./exercises."""
-    from grader.student.check import kit_exercises_dir as find
-
-    return find()
-
-
-def exercises_dir(given: Path | None) -> Path:
-    """``--dir`` or the kit's exercises folder, checked to hold at least one exercise file."""
-    from grader.student.check import CheckError, find_exercises
-
-    try:
-        return find_exercises(given)
-    except CheckError as err:
-        raise Misuse(str(err)) from None
-
-
 def judge_options(args: argparse.Namespace) -> JudgeOptions:
     """The options ``grade`` or ``export gradescope`` was given (only ``grade`` sets the runners' limits)."""
     limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits) if hasattr(args, limit.name)})
     return JudgeOptions(args.test_timeout, args.total_timeout, args.seed, args.sandbox, limits)
-
-
-def check(args: argparse.Namespace) -> int:
-    """Run the public suite, one judge run per exercise, and print the table (or JSON).
-
-    The work is :func:`grader.student.check.run_check`, which ``from grader import check`` runs in a notebook.
-    """
-    from grader.student.check import CheckError, run_check
-
-    try:
-        report = run_check(args.exercises, args.dir, test_timeout=args.test_timeout, progress=not args.json)
-    except CheckError as err:
-        raise Misuse(str(err)) from None
-    print(json.dumps(report.to_json(), indent=2) if args.json else report.text())
-    return 0 if report.passed else 1
-
-
-def pack(args: argparse.Namespace) -> int:
-    """Write submission.zip from the exercise files."""
-    folder = exercises_dir(args.dir)
-    if args.out.is_dir():
-        raise Misuse(f"--out {args.out} is a directory; name the zip file")
-    try:
-        packed = pack_zip(folder, args.out)
-    except OSError as err:
-        where = f" ({err.filename})" if err.filename else ""
-        raise Misuse(f"cannot write --out {args.out}: {err.strerror or err}{where}") from None
-    print(f"wrote {args.out}: {', '.join(packed)} and MANIFEST.json")
-    missing = [name for name in EXERCISE_FILES if name not in packed]
-    if missing:
-        print(f"note: {', '.join(missing)} not found in {folder}, not packed")
-    todo = [name for name in packed if "raise NotImplementedError" in (folder / name).read_text("utf-8", "replace")]
-    if todo:
-        print(f"note: {', '.join(todo)} still raise NotImplementedError somewhere")
-    return 0
-
-
-def export(args: argparse.Namespace) -> int:
-    """``grader export gradescope`` (the autograder zip) or ``grader export github-classroom``."""
-    if args.target is None:
-        raise Misuse("choose a target: gradescope or github-classroom")
-    if args.out.is_dir() if args.target == "gradescope" else args.out.is_file():
-        raise Misuse(f"--out {args.out} is a {'directory; name the zip file' if args.out.is_dir() else 'file'}")
-    if args.target == "gradescope":
-        from grader.instructor.export.autograder_zip import ExportError, build
-
-        try:
-            built = build(args.out, args.suite, judge_options(args), residual_kernels=args.residual_kernels)
-        except ExportError as err:
-            print(f"grader export: {err}", file=sys.stderr)
-            return 1
-        except OSError as err:
-            raise Misuse(f"cannot write --out {args.out}: {err.strerror or err}") from None
-        for warning in built.warnings:
-            print(f"grader export: warning: {warning}", file=sys.stderr)
-        print(f"wrote {args.out}: setup.sh, run_autograder and the kit ({len(built.names) - 2} files; "
-              f"{built.calls} expected values recorded, no solutions/), --suite {args.suite}; checked: the "
-              "reference scores full marks and the stubs 0 from it. Upload it as the Gradescope autograder")
-        return 0
-    from grader.instructor.export.github_classroom import ExportError
-    from grader.instructor.export.github_classroom import export as classroom_export
-
-    try:
-        files, points = classroom_export(args.out)
-    except ExportError as err:
-        print(f"grader export: {err}", file=sys.stderr)
-        return 1
-    except OSError as err:
-        raise Misuse(f"cannot write under --out {args.out}: {err.strerror or err}") from None
-    shares = ", ".join(f"{name} {value:g}" for name, value in points.items())
-    print(f"wrote {', '.join(map(str, files))}: one test per exercise ({shares}; {sum(points.values()):g} points)")
-    return 0

@@ -31,6 +31,7 @@ from grader import __version__
 from grader.host.gradebook import Gradebook, GradebookBusy, check_student_id, read
 from grader.host.intake import Submission, load_submission, student_id
 from grader.jail.processes import all_pids, parent_of
+from grader.vocabulary.commands import Interrupted, Misuse
 from grader.vocabulary.exercises import total_weight
 from grader.vocabulary.kit import GRADE_DECIDING, KIT
 from grader.vocabulary.options import JudgeOptions
@@ -40,18 +41,6 @@ if TYPE_CHECKING:
     from grader.jail.sandbox import Decision
 
 JUDGE_MARK = "grader.judge.plugin"  # in every judge's command line (``python -m pytest -p grader.judge.plugin``)
-
-
-class Misuse(Exception):
-    """Bad command-line input: reported in one line, exit status 2."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM: the command stops; ``note`` says what was kept."""
-
-    def __init__(self, signum: int = signal.SIGINT, note: str = "") -> None:
-        super().__init__(signum, note)
-        self.signum, self.note = signum, note
 
 
 def checking_sandbox() -> str:

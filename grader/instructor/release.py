@@ -29,10 +29,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from grader.instructor import recording
 from grader.judge import reference
+from grader.vocabulary.commands import Parser
 from grader.vocabulary.kit import INSTRUCTOR_PATHS, KIT
 
 #: Sections of the kit's README that a student's README keeps.
@@ -55,13 +55,8 @@ class ReleaseError(Exception):
     """The handout could not be built, or it failed its check (one line)."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grader release", description="build the student handout (no solutions, no hidden "
+    parser = Parser(prog="grader release", description="build the student handout (no solutions, no hidden "
                      "tests) and check it")
     parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the handout (new or empty)")
     parser.add_argument("--force", action="store_true", help="replace DIR if it holds something")

@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NoReturn
 
 import exercises as stubs_package
 from grader.host.launch import SuiteError, SuiteRun, collect_tests, run_suite, suite_files
@@ -41,6 +40,7 @@ from grader.instructor.mutants import (
     check_mutants,
     write_submission,
 )
+from grader.vocabulary.commands import Parser
 from grader.vocabulary.exercises import EXERCISES
 from grader.vocabulary.results import RunStatus, by_exercise
 
@@ -334,13 +334,8 @@ def kill_table(result: SelftestResult) -> str:
     return "\n".join(lines)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser(prog: str = "grader selftest") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog, description=__doc__.split("\n")[0])
+    parser = Parser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--suite", default="hidden", help="public, hidden (default) or a path to test files")
     parser.add_argument("--jobs", type=int, default=2, help="judges at a time (default 2)")
     parser.add_argument("--seeds", type=int, default=1, metavar="N",

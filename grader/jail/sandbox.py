@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.jail import bwrap, identity, seccomp
+from grader.vocabulary.options import SANDBOX_CHOICES, SANDBOX_TIERS
 
-TIERS = ("bwrap", "uid+seccomp", "uid", "rlimits-only")  # strongest first
-CHOICES = ("auto", "bwrap", "uid", "rlimits-only")
+TIERS, CHOICES = SANDBOX_TIERS, SANDBOX_CHOICES  # strongest first; what a user may ask for
 ENV = "GRADER_SANDBOX"  # a choice for the host, the decided tier for a judge
 LEGACY_ENV = "GRADER_NO_SANDBOX"  # "1" asks for rlimits-only, as before tiers existed
 

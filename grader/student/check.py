@@ -11,6 +11,8 @@ hangs or prints a flood keeps working. :class:`CheckReport` holds the results an
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
 from collections.abc import Iterable
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.reports.text import check_summary, check_table
+from grader.vocabulary.commands import Misuse
 from grader.vocabulary.exercises import EXERCISE_FILES, select, total_weight
 from grader.vocabulary.kit import installed_exercises
 from grader.vocabulary.options import JudgeOptions
@@ -170,3 +173,16 @@ def check(*exercises: str, dir: str | Path | None = None, test_timeout: float = 
     if len(exercises) == 1 and not isinstance(exercises[0], str):  # check(["conv", "relu"])
         exercises = tuple(exercises[0])
     return run_check(exercises, dir, test_timeout=test_timeout, option="dir=")
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run the public suite, one judge run per exercise, and print the table (or JSON).
+
+    The work is :func:`run_check`, which ``from grader import check`` runs in a notebook.
+    """
+    try:
+        report = run_check(args.exercises, args.dir, test_timeout=args.test_timeout, progress=not args.json)
+    except CheckError as err:
+        raise Misuse(str(err)) from None
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.text())
+    return 0 if report.passed else 1

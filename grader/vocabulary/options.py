@@ -11,6 +11,11 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+#: how runners are confined, strongest first (grader.jail.sandbox decides), and what a user may ask for
+SANDBOX_TIERS = ("bwrap", "uid+seccomp", "uid", "rlimits-only")
+SANDBOX_CHOICES = ("auto", "bwrap", "uid", "rlimits-only")
+#: ``grader export gradescope --residual-kernels``: the block graded on the reference conv/ReLU, or the student's
+RESIDUAL_KERNELS = ("reference", "student")
 GRADESCOPE_TOTAL_TIMEOUT = 480.0  # Gradescope stops an autograder after 10 minutes by default: leave room to start
 
 
@@ -53,7 +58,7 @@ class JudgeOptions:
     test_timeout: float = 30.0  # seconds a test waits for the runner's answer
     total_timeout: float = 900.0  # seconds for the whole run; then the judge is killed with its runners
     base_seed: int = 0  # of the tests' random inputs (each test's seed: this and its id)
-    sandbox: str = "auto"  # a tier (grader.jail.sandbox.TIERS) or a choice for grader.jail.sandbox.decide
+    sandbox: str = "auto"  # one of SANDBOX_TIERS or SANDBOX_CHOICES
     limits: Limits = Limits()
 
     def __post_init__(self) -> None:

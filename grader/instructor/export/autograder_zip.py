@@ -35,7 +35,7 @@ from pathlib import Path
 from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
 from grader.vocabulary.files import replacing
 from grader.vocabulary.kit import INSTRUCTOR_TOOLS, KIT
-from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, JudgeOptions
+from grader.vocabulary.options import GRADESCOPE_TOTAL_TIMEOUT, RESIDUAL_KERNELS, JudgeOptions
 from grader.vocabulary.results import SubmissionStatus, TestStatus
 
 CONFIG_NAME = "autograder.json"
@@ -44,7 +44,6 @@ KIT_FILES = ("pyproject.toml", "README.md")
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 SUITES = ("hidden", "public")
-RESIDUAL_KERNELS = ("reference", "student")
 KERNELS_DIR = "reference_kernels"
 EXPECTED = "grader/suites/expected"  # + .npz / .json, inside kit/
 GRADESCOPE_OPTIONS = JudgeOptions(total_timeout=GRADESCOPE_TOTAL_TIMEOUT)
