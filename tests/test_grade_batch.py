@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import types
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,6 @@ class FakeRun:
     suite_hash: str = "suite-1"
     status: str = "completed"
     message: str = ""
-    runner_output: dict = field(default_factory=dict)
 
 
 @pytest.fixture

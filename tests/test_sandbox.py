@@ -104,15 +104,13 @@ def test_a_write_past_the_file_size_limit_fails_and_the_runner_goes_on(runners):
 
 
 @tiers(EVERY)
-def test_a_flood_of_output_is_cut_at_the_file_size_limit_and_the_judge_reads_64_kib(runners):
+def test_a_flood_of_output_is_cut_at_the_file_size_limit(runners):
     proxy = runners.start({"file_size": 2 << 20})
     start = time.monotonic()
     assert call(proxy, "flood", 100) == "flooded"
     assert time.monotonic() - start < 30
     assert os.path.getsize(proxy.scratch / "runner-output.log") == 2 << 20
-    assert len(proxy.output()) == 64 * 1024
-    proxy.close()
-    assert len(proxy.output()) == 64 * 1024
+    assert call(proxy, "identity")  # the runner goes on answering
 
 
 @tiers(EVERY)

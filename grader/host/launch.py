@@ -42,7 +42,6 @@ class SuiteRun:
     suite_hash: str
     status: RunStatus = RunStatus.COMPLETED
     message: str = ""
-    runner_output: dict[str, str] = field(default_factory=dict)
     sandbox: str = ""  # "bwrap" or "rlimits-only": how the judge ran the runners
     runner_uids: list[int] = field(default_factory=list)  # the uids runners switched to (root judge + bwrap)
     runner_notes: dict[str, list[str]] = field(default_factory=dict)  # per exercise: suspicious acts, untrusted
@@ -188,8 +187,8 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
     uids = [u for u in runners.get("uids", []) if type(u) is int]
     notes = runners.get("notes") if isinstance(runners.get("notes"), dict) else {}
     notes = {str(k): [str(n) for n in v] for k, v in notes.items() if isinstance(v, list)}
-    return SuiteRun(results, time.monotonic() - start, digest, status, message, payload.get("runner_output", {}),
-                    str(runners.get("sandbox", "")), uids, notes)
+    return SuiteRun(results, time.monotonic() - start, digest, status, message, str(runners.get("sandbox", "")),
+                    uids, notes)
 
 
 def _last_error(log: bytes) -> str:

@@ -210,17 +210,16 @@ class GraderSession:
     def pytest_sessionfinish(self) -> None:
         for proxy in self.proxies.values():
             proxy.close()
-        outputs = {name: proxy.output() for name, proxy in self.proxies.items()}
-        self._write(outputs)
+        self._write()
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    def _write(self, outputs: dict[str, str] | None = None) -> None:
+    def _write(self) -> None:
         if not self.results_path:
             return
         uids = sorted({uid for proxy in self.proxies.values() for uid in proxy.uids})
         notes = {name: proxy.notes for name, proxy in self.proxies.items() if proxy.notes}
-        payload = {"results": [r.to_dict() for r in self.results.values()], "runner_output": outputs or {},
+        payload = {"results": [r.to_dict() for r in self.results.values()],
                    "runners": {"sandbox": self.tier, "uids": uids, "notes": notes}}
         atomic_write_text(Path(self.results_path), json.dumps(payload), durable=False)
 
