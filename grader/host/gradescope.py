@@ -95,13 +95,10 @@ def results_for(root: Path, config: dict) -> dict:
                            float(config.get("total_timeout", GRADESCOPE_TOTAL_TIMEOUT)),
                            int(config.get("seed", JudgeOptions.base_seed)), tier)
     record, results = _grade_one(sub, suite, options, _suite_digest(suite), grader_version())
-    extra = {"status": record.status, "content_hash": record.content_hash, "suite": suite,
-             "suite_hash": record.suite_hash, "grader_version": record.grader_version, "message": record.message,
-             "sandbox": record.sandbox, **_metadata(root)}
     preface = "" if sub.gradable else (
         f"Your submission could not be graded ({record.status}): {record.message}\n"
         "Submit your exercise files (relu.py, conv.py, ...) or the submission.zip made by `grader pack`.\n")
-    return submission_results(record, results, extra, preface)
+    return submission_results(record, results, {"suite": suite, **_metadata(root)}, preface)
 
 
 def _config(path: Path | None) -> dict:

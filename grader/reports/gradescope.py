@@ -58,10 +58,13 @@ def gradescope_results(results: Sequence[TestResult], *, output: str = "", execu
 
 def submission_results(record: GradeRecord, results: Sequence[TestResult], extra: Mapping[str, Any],
                        preface: str = "") -> dict[str, Any]:
-    """results.json of one recorded submission: its tests, a summary (after ``preface``), the record's score."""
+    """results.json of one recorded submission: its tests, a summary (after ``preface``), the record's score;
+    ``extra_data`` is how it was graded, then ``extra``."""
     output = preface + summary_text(results, status=record.status, message=record.message,
                                     max_score=record.max_score)
-    payload = gradescope_results(results, execution_time=record.duration, extra_data=extra, output=output)
+    how = {"status": record.status.value, "content_hash": record.content_hash, "suite_hash": record.suite_hash,
+           "grader_version": record.grader_version, "message": record.message, "sandbox": record.sandbox}
+    payload = gradescope_results(results, execution_time=record.duration, extra_data={**how, **extra}, output=output)
     payload["score"] = round(record.score, 6)
     return payload
 

@@ -44,10 +44,7 @@ def publish(out: Path, stored: Stored) -> list[Path]:
 
 
 def results_json(record: GradeRecord, results: list[TestResult]) -> str:
-    extra = {"student": record.student, "status": record.status, "content_hash": record.content_hash,
-             "suite_hash": record.suite_hash, "grader_version": record.grader_version, "message": record.message,
-             "sandbox": record.sandbox}
-    return json.dumps(submission_results(record, results, extra), indent=2) + "\n"
+    return json.dumps(submission_results(record, results, {"student": record.student}), indent=2) + "\n"
 
 
 def _points(stored: Stored) -> dict[str, dict[str, tuple[float, float]]]:

@@ -35,8 +35,3 @@ def installed_exercises() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
-
-
-def is_instructor_path(relative: str) -> bool:
-    """Whether ``relative`` (a POSIX path under the kit) lies in one of :data:`INSTRUCTOR_PATHS`."""
-    return any(relative == part or relative.startswith(part + "/") for part in INSTRUCTOR_PATHS)
