@@ -26,6 +26,11 @@ are and get no gradient; ``backward`` returns ``None`` (or anything) for them.
 ``backward`` walks the recorded graph in reverse topological order with an
 explicit stack (no recursion, so a 10,000-op chain is fine), sums the gradients
 of tensors used more than once, stores them on leaves, and frees the graph.
+
+This module sits below ``Tensor``: ``minigrad/tensor.py`` imports the ops, and
+the ops import this module, so it never imports ``tensor.py``. The backward
+pass sees tensors only as :class:`Node`; ``Function.apply`` builds its results
+with the class ``tensor.py`` registers through :func:`tensor_class`.
 """
 
 from __future__ import annotations
@@ -33,17 +38,43 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from . import backend
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
-
-__all__ = ["Context", "Function", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = ["Context", "Function", "Node", "as_tensor", "enable_grad", "is_grad_enabled", "no_grad",
+           "set_grad_enabled", "tensor_class"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T", bound=type)
 _grad_enabled = True
+_tensor: Any = None  # the class registered by @tensor_class: minigrad.tensor.Tensor
+
+
+class Node(Protocol):
+    """What the graph needs of a tensor: its array, whether it wants a gradient, the op that made it."""
+
+    data: Any
+    requires_grad: bool
+    _ctx: Context | None
+    _version: int  # bumped by every in-place change, so backward can refuse stale inputs
+    _retains_grad: bool
+
+    def _accumulate_grad(self, g: Any) -> None: ...
+
+    def _note_consumer(self, ctx_ref: weakref.ref) -> None: ...
+
+
+def tensor_class(cls: _T) -> _T:
+    """Class decorator: ``Function.apply`` unwraps instances of ``cls`` and wraps its results in ``cls``."""
+    global _tensor
+    _tensor = cls
+    return cls
+
+
+def as_tensor(value: Any) -> Node:
+    """``value`` if it is a tensor, else a new tensor of it that records nothing."""
+    return value if isinstance(value, _tensor) else _tensor(value)
 
 
 def is_grad_enabled() -> bool:
@@ -147,14 +178,13 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
-        from .tensor import Tensor
-
+    def apply(cls, *args: Any, **kwargs: Any) -> Node:
+        tensor = _tensor
         first = None
         needs_grad = False
         raw = []
         for arg in args:
-            if isinstance(arg, Tensor):
+            if isinstance(arg, tensor):
                 if first is None:
                     first = arg
                 # same array type means same device; only a type change needs the slower lookup
@@ -171,28 +201,28 @@ class Function:
         ctx = Context()
         record = needs_grad and _grad_enabled
         if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple(isinstance(a, tensor) and a.requires_grad for a in args)
         out = cls.forward(ctx, *raw, **kwargs)
         if record and getattr(out, "dtype", None) is not None and out.dtype.kind != "f":
             record = False  # integer and boolean results carry no gradient
-        result = Tensor._wrap(out, requires_grad=record)
+        result = tensor._wrap(out, requires_grad=record)
         if record:
             ctx.function = cls
             ctx.inputs = args
-            ctx.input_versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            ctx.input_versions = tuple(a._version if isinstance(a, tensor) else None for a in args)
             result._ctx = ctx
             ctx_ref = weakref.ref(ctx)
             for arg in args:
-                if isinstance(arg, Tensor):
+                if isinstance(arg, tensor):
                     arg._note_consumer(ctx_ref)
         return result
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
+def _topological_order(root: Node) -> list[Node]:
     """Nodes reachable from ``root`` through recorded ops, inputs before outputs."""
-    order: list[Tensor] = []
+    order: list[Node] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
@@ -213,10 +243,8 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
+def run_backward(root: Node, grad: Any, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) · grad into ``leaf.grad`` for every leaf that requires grad."""
-    from .tensor import Tensor
-
     order = _topological_order(root)
     grads: dict[int, Any] = {id(root): grad}
     for node in reversed(order):
@@ -234,7 +262,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
                 "the first time if you need to go through the same graph twice"
             )
         for arg, version in zip(ctx.inputs, ctx.input_versions):
-            if isinstance(arg, Tensor) and arg._version != version:
+            if version is not None and arg._version != version:  # None: not a tensor
                 raise RuntimeError(
                     f"{ctx.function.__name__}: an input it needs for backward was changed in place after "
                     "it was used (by x += y, x[i] = v or an optimizer step); compute it again after the change"
@@ -248,7 +276,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
                 f"for {len(ctx.inputs)} inputs"
             )
         for arg, ig in zip(ctx.inputs, input_grads):
-            if ig is None or not isinstance(arg, Tensor) or not arg.requires_grad:
+            if ig is None or not getattr(arg, "requires_grad", False):
                 continue
             if tuple(ig.shape) != arg.shape:
                 raise RuntimeError(

@@ -3,22 +3,44 @@
 A tensor holds ``data`` (a NumPy or CuPy array), ``requires_grad`` and, once
 ``backward`` has run, ``grad`` (a tensor of the same shape). A tensor made by an
 op that recorded the graph also holds ``_ctx``, the node that knows how to send
-gradients back to the op's inputs. Operators and methods here only forward to
-the ops in :mod:`minigrad.ops`.
+gradients back to the op's inputs. Operators and methods are each one call into
+:mod:`minigrad.ops`.
+
+Imports go one way: this module imports the ops, and neither the ops nor
+:mod:`minigrad.autograd` import it. They see tensors as ``autograd.Node``, and
+``Function.apply`` wraps its results in the class registered here with
+``@autograd.tensor_class``.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import autograd, backend, dtypes
+from . import autograd, backend, dtypes, ops
 
 _MAX_CONSUMERS = 32
 
 
+def _operator(fn: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[Tensor, Any], Any]:
+    """``fn`` as an operator method, ``x + 1``; ``reflected``: its twin for ``1 + x``.
+
+    NumPy scalars are passed on as Python numbers: under NumPy 2's rules an ``np.float64`` would promote a
+    float32 tensor to float64; as a Python number it takes the tensor's dtype, like any other constant.
+    """
+    if reflected:
+        def method(self: Tensor, other: Any) -> Any:
+            return fn(other.item() if isinstance(other, np.generic) else other, self)
+    else:
+        def method(self: Tensor, other: Any) -> Any:
+            return fn(self, other.item() if isinstance(other, np.generic) else other)
+    return method
+
+
+@autograd.tensor_class
 class Tensor:
     """An n-dimensional array that can record the ops applied to it.
 
@@ -152,9 +174,7 @@ class Tensor:
 
     def to(self, device: str) -> Tensor:
         """This tensor on ``device`` ("cpu" or "cuda"); gradients flow back across the move."""
-        from .ops.shape import to_device
-
-        return to_device(self, device)
+        return ops.to_device(self, device)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -163,9 +183,7 @@ class Tensor:
         return self.to("cuda")
 
     def astype(self, dtype: Any) -> Tensor:
-        from .ops.shape import cast
-
-        return cast(self, dtype)
+        return ops.cast(self, dtype)
 
     def float(self) -> Tensor:
         return self.astype(dtypes.float32)
@@ -302,6 +320,38 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    # ----- operators and methods: each one op of minigrad.ops -----
+    __add__, __radd__ = _operator(ops.add), _operator(ops.add, reflected=True)
+    __sub__, __rsub__ = _operator(ops.sub), _operator(ops.sub, reflected=True)
+    __mul__, __rmul__ = _operator(ops.mul), _operator(ops.mul, reflected=True)
+    __truediv__, __rtruediv__ = _operator(ops.div), _operator(ops.div, reflected=True)
+    __pow__, __rpow__ = _operator(ops.pow), _operator(ops.pow, reflected=True)
+    __matmul__, __rmatmul__ = _operator(ops.matmul), _operator(ops.matmul, reflected=True)
+    __eq__, __ne__ = _operator(ops.eq), _operator(ops.ne)  # type: ignore[assignment]
+    __lt__, __le__, __gt__, __ge__ = _operator(ops.lt), _operator(ops.le), _operator(ops.gt), _operator(ops.ge)
+    __neg__, __abs__, __getitem__ = ops.neg, ops.abs, ops.getitem
+    exp, log, sqrt, abs, tanh, sigmoid = ops.exp, ops.log, ops.sqrt, ops.abs, ops.tanh, ops.sigmoid
+    clip, maximum, minimum = ops.clip, ops.maximum, ops.minimum
+    sum, mean, var, std = ops.sum, ops.mean, ops.var, ops.std
+    max, min, argmax, argmin = ops.max, ops.min, ops.argmax, ops.argmin
+    reshape, view, flatten, squeeze, unsqueeze = ops.reshape, ops.reshape, ops.flatten, ops.squeeze, ops.unsqueeze
+    permute, transpose, broadcast_to, pad, matmul = ops.permute, ops.transpose, ops.broadcast_to, ops.pad, ops.matmul
+    T = property(ops.transpose)  # all axes reversed
+
+    def any(self, axis: Any = None) -> Tensor:
+        return Tensor._wrap(self.data.any(axis=axis))
+
+    def all(self, axis: Any = None) -> Tensor:
+        return Tensor._wrap(self.data.all(axis=axis))
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``size``)."""
+        return self.size
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.ndim
+
 
 def _raw(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
@@ -343,8 +393,3 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
     if wanted not in dtypes.SUPPORTED_DTYPES:
         raise TypeError(f"cannot make a tensor of {array.dtype} data; convert it first, e.g. .astype('int64')")
     return xp.array(array, dtype=wanted, copy=True)
-
-
-from . import _tensor_methods  # noqa: E402  (attaches operators and methods; needs Tensor defined)
-
-del _tensor_methods

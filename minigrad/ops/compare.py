@@ -1,60 +1,69 @@
-"""Comparisons and arg-reductions: they return boolean or integer tensors and never record the graph."""
+"""Comparisons and arg-reductions: boolean or integer tensors, which never record the graph.
+
+Each is a ``Function`` without a backward: ``Function.apply`` records nothing for a result that is not
+floating point, so nobody can ask these for a gradient.
+"""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
+from ..autograd import Context, Function
 from ._spelling import pytorch_spellings
 from ._util import normalize_axes
 
 
-def _data(value: Any) -> Any:
-    return getattr(value, "data", value) if hasattr(value, "requires_grad") else value
+class Compare(Function):
+    """``op(a, b)`` elementwise, with ``op`` one of ``operator.eq, ne, lt, le, gt, ge``."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any, op: Callable[[Any, Any], Any]) -> Any:
+        return op(a, b)
 
 
-def _constant(array: Any) -> Any:
-    from ..tensor import Tensor
+class ArgExtreme(Function):
+    """The index of the first largest (``pick="argmax"``) or smallest value along ``axis``, as int64."""
 
-    return Tensor._wrap(array)
+    @staticmethod
+    def forward(ctx: Context, x: Any, pick: str, axis: int | None, keepdims: bool) -> Any:
+        if axis is not None:
+            (axis,) = normalize_axes(axis, x.ndim, pick)
+        return getattr(x, pick)(axis=axis, keepdims=keepdims).astype("int64")
 
 
 def eq(a: Any, b: Any) -> Any:
-    return _constant(_data(a) == _data(b))
+    return Compare.apply(a, b, operator.eq)
 
 
 def ne(a: Any, b: Any) -> Any:
-    return _constant(_data(a) != _data(b))
+    return Compare.apply(a, b, operator.ne)
 
 
 def lt(a: Any, b: Any) -> Any:
-    return _constant(_data(a) < _data(b))
+    return Compare.apply(a, b, operator.lt)
 
 
 def le(a: Any, b: Any) -> Any:
-    return _constant(_data(a) <= _data(b))
+    return Compare.apply(a, b, operator.le)
 
 
 def gt(a: Any, b: Any) -> Any:
-    return _constant(_data(a) > _data(b))
+    return Compare.apply(a, b, operator.gt)
 
 
 def ge(a: Any, b: Any) -> Any:
-    return _constant(_data(a) >= _data(b))
+    return Compare.apply(a, b, operator.ge)
 
 
 @pytorch_spellings
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     """Index of the largest value (the first one among ties), as int64."""
-    data = _data(x)
-    if axis is not None:
-        (axis,) = normalize_axes(axis, data.ndim, "argmax")
-    return _constant(data.argmax(axis=axis, keepdims=keepdims).astype("int64"))
+    return ArgExtreme.apply(x, "argmax", axis, keepdims)
 
 
 @pytorch_spellings
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     """Index of the smallest value (the first one among ties), as int64."""
-    data = _data(x)
-    if axis is not None:
-        (axis,) = normalize_axes(axis, data.ndim, "argmin")
-    return _constant(data.argmin(axis=axis, keepdims=keepdims).astype("int64"))
+    return ArgExtreme.apply(x, "argmin", axis, keepdims)

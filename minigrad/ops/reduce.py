@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ..autograd import Context, Function
+from ..autograd import Context, Function, as_tensor
 from ..backend import get_array_module
 from ._spelling import pytorch_spellings, spelled
 from ._util import expand_reduced, normalize_axes
+from .compare import argmax, argmin
+from .elementwise import maximum, minimum, sqrt
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
@@ -155,8 +157,6 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def _extreme(pick: str, x: Any, axis: Any, keepdims: bool | None, kwargs: dict[str, Any]) -> Any:
     """max/min: NumPy's answer, PyTorch's (values, indices) for ``dim=``, ``maximum`` for a tensor."""
-    from ..tensor import Tensor
-
     for key in kwargs:
         if key not in ("dim", "keepdim"):
             raise TypeError(f"{pick}() got an unexpected keyword argument {key!r}; "
@@ -167,9 +167,7 @@ def _extreme(pick: str, x: Any, axis: Any, keepdims: bool | None, kwargs: dict[s
         keepdims = kwargs["keepdim"]
     keepdims = bool(keepdims)
     dim = kwargs.get("dim")
-    if isinstance(axis, Tensor):  # torch.max(a, b): the elementwise extreme of two tensors
-        from .elementwise import maximum, minimum
-
+    if hasattr(axis, "requires_grad"):  # torch.max(a, b): the elementwise extreme of two tensors
         return (maximum if pick == "max" else minimum)(x, axis)
     if dim is None:
         return (Max if pick == "max" else Min).apply(x, axis, keepdims)
@@ -178,14 +176,13 @@ def _extreme(pick: str, x: Any, axis: Any, keepdims: bool | None, kwargs: dict[s
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{pick}(dim=...) takes one dimension, as in PyTorch; for several write "
                         f"{pick}(axis={tuple(dim)!r})")
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x)
     (axis,) = normalize_axes(dim, x.ndim, pick)
     if x.size == 0:
         raise ValueError(f"{pick} of an empty tensor of shape {x.shape}")
-    index = getattr(x.data, "arg" + pick)(axis=axis, keepdims=True)
-    values = _PickAlong.apply(x, index, axis, keepdims)
-    indices = Tensor._wrap((index if keepdims else index.reshape(values.shape)).astype("int64", copy=False))
-    return ValuesIndices(values, indices)
+    index = (argmax if pick == "max" else argmin)(x, axis, keepdims=True)
+    values = _PickAlong.apply(x, index.data, axis, keepdims)
+    return ValuesIndices(values, index if keepdims else index.reshape(values.shape))
 
 
 def max(x: Any, axis: Any = None, keepdims: bool | None = None, **kwargs: Any) -> Any:
@@ -211,8 +208,6 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
 @pytorch_spellings
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
     """√var(x, axis, keepdims, ddof); ddof defaults to 0 (NumPy), PyTorch's to 1."""
-    from .elementwise import sqrt
-
     return sqrt(var(x, axis, keepdims, ddof))
 
 

@@ -237,16 +237,16 @@ def unsqueeze(x: Any, axis: int) -> Any:
     return reshape(x, *shape)
 
 
-def getitem(x: Any, index: Any) -> Any:
-    from ..tensor import Tensor
+def _index_data(index: Any) -> Any:
+    return index.data if hasattr(index, "requires_grad") else index  # a tensor's array; ints and slices as they are
 
+
+def getitem(x: Any, index: Any) -> Any:
     if isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, Tensor):
-        index = index.data
+        index = tuple(_index_data(i) for i in index)
     elif isinstance(index, list):
         index = get_array_module(x.data).asarray(index)
-    return GetItem.apply(x, index)
+    return GetItem.apply(x, _index_data(index))
 
 
 @pytorch_spellings
