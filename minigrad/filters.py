@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import no_grad
-from .kernels import get_kernel
+from .kernels import source
 from .nn import Conv2d, Module
 from .summary import leaf_modules, wrap_leaf_forwards
 from .tensor import Tensor
@@ -101,8 +101,7 @@ def apply_filters(image: Any, filters: Mapping[str, Any] | Sequence[Any] | np.nd
     k, fh, fw = kernels.shape
     pad = (fh // 2, fw // 2) if padding is None else padding
     channels = img.reshape(-1, 1, *img.shape[-2:])                      # (C, 1, H, W): channels as a batch
-    conv2d_forward = get_kernel("conv2d_forward")
-    out, _ = conv2d_forward(channels, kernels.reshape(k, 1, fh, fw), np.zeros(k), stride=1, padding=pad)
+    out, _ = source().conv.conv2d_forward(channels, kernels.reshape(k, 1, fh, fw), np.zeros(k), stride=1, padding=pad)
     out = np.asarray(out).transpose(1, 0, 2, 3)                          # (K, C, H', W')
     return out[:, 0] if img.ndim == 2 else out
 

@@ -1,9 +1,9 @@
 """Where minigrad's layers get their convolution, pooling, ReLU and loss kernels.
 
 The layers Conv1d, Conv2d, MaxPool2d, AvgPool2d, ReLU and CrossEntropyLoss
-never contain the math themselves: they call kernels by name
-(``conv2d_forward``, ``relu_backward`` ...) from the active *kernel source*, a
-package laid out like ``exercises/`` — one module per exercise, each kernel a
+never contain the math themselves: they call kernels (``conv2d_forward``,
+``relu_backward`` ...) of the active *kernel source*, a package laid out like
+``exercises/`` — one module per exercise, each kernel a
 ``*_forward(...) -> (out, cache)`` / ``*_backward(dout, cache) -> grads`` pair.
 A backward kernel may also take ``needs_input_grad`` (one bool per gradient, as
 ``conv2d_backward`` does) and return None for a gradient nobody needs.
@@ -14,6 +14,12 @@ A backward kernel may also take ``needs_input_grad`` (one bool per gradient, as
 The default is ``$MINIGRAD_KERNELS`` if set, else ``solutions`` when that
 package is importable (the instructor's copy), else ``exercises`` (a student
 handout has no solutions). Any importable package with the same layout works.
+
+Layers reach a kernel through its module: ``source().conv.conv2d_forward`` is
+``conv2d_forward`` in the active package's ``conv.py``. Each module is imported
+when first used (a broken exercise fails only where it is needed) and kept until
+the source changes; its functions are looked up at each call, so a module
+reloaded in a notebook takes effect at once.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-__all__ = ["KERNELS", "KernelError", "active_kernels", "get_kernel", "use_kernels"]
+__all__ = ["KERNELS", "KernelError", "KernelSource", "active_kernels", "get_kernel", "override_kernels", "source",
+           "use_kernels"]
 
 # kernel name -> module of the kernel source that defines it
 KERNELS: dict[str, str] = {
@@ -40,6 +47,7 @@ KERNELS: dict[str, str] = {
 
 ENV_VAR = "MINIGRAD_KERNELS"
 _source: str | None = None
+_modules: KernelSource | None = None  # the modules of _source, resolved once per use_kernels
 _overrides: dict[str, Callable[..., Any]] = {}
 
 
@@ -67,8 +75,8 @@ def use_kernels(source: str) -> None:
         importlib.import_module(source)
     except ImportError as err:
         raise KernelError(f"use_kernels: cannot import kernel package {source!r} ({err})") from None
-    global _source
-    _source = source
+    global _source, _modules
+    _source, _modules = source, None
 
 
 def active_kernels() -> str:
@@ -79,25 +87,60 @@ def active_kernels() -> str:
     return _source
 
 
-def _module(source: str, name: str) -> ModuleType:
-    module_name = f"{source}.{KERNELS[name]}"
-    try:
-        return importlib.import_module(module_name)
-    except ImportError as err:
-        raise KernelError(f"kernel {name}: cannot import {module_name} ({err})") from None
+class KernelModule:
+    """One module of a kernel source (``solutions.conv`` ...): its kernels as attributes, overrides first."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def __getattr__(self, name: str) -> Any:  # a kernel: looked up at each call, so a reload is seen
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy, pickle and hasattr() probing for special methods
+        kernel = _overrides[name] if name in _overrides else getattr(self.module, name, None)
+        if not callable(kernel):
+            package, _, module = self.module.__name__.rpartition(".")
+            raise KernelError(f"kernel package {package!r} has no function {name} in {package}.{module}")
+        return kernel
+
+
+class KernelSource:
+    """The kernel modules of one package, each imported at its first use: ``KernelSource("solutions").conv``."""
+
+    relu: KernelModule  # relu_forward, relu_backward
+    conv: KernelModule  # conv2d_forward/_backward, conv1d_forward/_backward
+    pooling: KernelModule  # maxpool2d_forward/_backward, avgpool2d_forward/_backward
+    softmax_ce: KernelModule  # softmax_cross_entropy_forward/_backward, softmax, log_softmax
+    residual: KernelModule  # ResidualBlock
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def __getattr__(self, module: str) -> KernelModule:  # a module's first use; later ones find the attribute
+        if module not in KERNELS.values():
+            raise AttributeError(f"kernel sources have no module {module!r}")
+        name = f"{self.package}.{module}"
+        try:
+            resolved = KernelModule(importlib.import_module(name))
+        except ImportError as err:
+            raise KernelError(f"kernel module {name}: cannot import it ({err})") from None
+        setattr(self, module, resolved)
+        return resolved
+
+
+def source() -> KernelSource:
+    """The active kernel source: ``source().conv.conv2d_forward`` is the convolution layers run."""
+    global _modules
+    package = active_kernels()
+    if _modules is None or _modules.package != package:
+        _modules = KernelSource(package)
+    return _modules
 
 
 def get_kernel(name: str) -> Callable[..., Any]:
-    """The active implementation of the kernel ``name`` (e.g. ``"conv2d_forward"``)."""
-    if name in _overrides:
-        return _overrides[name]
+    """The active kernel ``name`` (e.g. ``"conv2d_forward"``), for notebooks and tests; layers use :func:`source`."""
     if name not in KERNELS:
         raise KernelError(f"unknown kernel {name!r}; known: {', '.join(sorted(KERNELS))}")
-    source = active_kernels()
-    fn = getattr(_module(source, name), name, None)
-    if not callable(fn):
-        raise KernelError(f"kernel package {source!r} has no function {name} in {source}.{KERNELS[name]}")
-    return fn
+    return getattr(getattr(source(), KERNELS[name]), name)
 
 
 class override_kernels:

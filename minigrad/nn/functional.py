@@ -1,9 +1,9 @@
 """Functional forms of the layers: ``relu``, ``conv2d``, ``max_pool2d``, ``cross_entropy`` ...
 
-The kernel-backed ops adapt a ``*_forward`` / ``*_backward`` kernel pair from
-the active kernel source (:mod:`minigrad.kernels`) into a ``Function``: forward
-keeps the kernel's cache in the context, backward hands it back. A layer never
-knows whether student or reference code runs, and autograd's gradients are
+The kernel-backed ops adapt a ``*_forward`` / ``*_backward`` kernel pair of
+the active kernel source (:func:`minigrad.kernels.source`) into a ``Function``:
+forward keeps the kernel's cache in the context, backward hands it back. A layer
+never knows whether student or reference code runs, and autograd's gradients are
 exactly the kernel's own backward.
 """
 
@@ -14,10 +14,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .. import backend, ops
+from .. import backend, kernels, ops
 from ..autograd import Context, Function
 from ..backend import get_array_module
-from ..kernels import KernelError, get_kernel
+from ..kernels import KernelError
 from ..ops._spelling import pytorch_spellings
 from ..random import get_generator
 from ..tensor import Tensor
@@ -39,8 +39,12 @@ def _takes_needs_input_grad(kernel: Callable[..., Any]) -> bool:
         return _declares_needs_input_grad.__wrapped__(kernel)
 
 
+def _name(kernel: Callable[..., Any]) -> str:
+    return getattr(kernel, "__name__", type(kernel).__name__)
+
+
 class KernelFunction(Function):
-    """A Function whose math lives in a kernel pair ``<kernel>_forward`` / ``<kernel>_backward``.
+    """A Function whose math lives in a kernel pair: ``pair(source)`` picks it from the active kernel source.
 
     Positional arguments are arrays (the first ``n_grads`` get gradients; later
     ones, such as labels, do not), keyword arguments the options (stride,
@@ -53,17 +57,16 @@ class KernelFunction(Function):
     for dw. Kernels without the argument compute everything, as before.
     """
 
-    kernel: str
+    pair: Callable[[kernels.KernelSource], tuple[Callable[..., Any], Callable[..., Any]]]
     n_grads = 1
     grad_names: tuple[str, ...] = ("x",)
 
     @classmethod
     def forward(cls, ctx: Context, *arrays: Any, **options: Any) -> Any:
-        forward_kernel = get_kernel(f"{cls.kernel}_forward")
-        ctx.backward_kernel = get_kernel(f"{cls.kernel}_backward")
+        forward_kernel, ctx.backward_kernel = cls.pair(kernels.source())
         result = forward_kernel(*arrays, **options)
         if not (isinstance(result, tuple) and len(result) == 2):
-            raise KernelError(f"{cls.kernel}_forward must return (out, cache), got {type(result).__name__}")
+            raise KernelError(f"{_name(forward_kernel)} must return (out, cache), got {type(result).__name__}")
         out, ctx.cache = result
         if not hasattr(out, "shape"):  # a loss may come back as a Python or NumPy scalar
             out = get_array_module(arrays[0]).asarray(out, dtype=arrays[0].dtype)
@@ -79,41 +82,43 @@ class KernelFunction(Function):
             grads = ctx.backward_kernel(grad, ctx.cache)
         if not isinstance(grads, tuple):
             grads = (grads,)
+        name = _name(ctx.backward_kernel)
         if len(grads) != cls.n_grads:
-            raise KernelError(f"{cls.kernel}_backward returned {len(grads)} gradients, expected {cls.n_grads}")
-        for name, want, value in zip(cls.grad_names, wanted, grads):
+            raise KernelError(f"{name} returned {len(grads)} gradients, expected {cls.n_grads}")
+        for grad_name, want, value in zip(cls.grad_names, wanted, grads):
             if want and value is None:
-                raise KernelError(f"{cls.kernel}_backward returned None for {name}, whose gradient is needed "
+                raise KernelError(f"{name} returned None for {grad_name}, whose gradient is needed "
                                   f"(needs_input_grad={wanted})")
         return grads + (None,) * (ctx.n_inputs - cls.n_grads)
 
 
 class ReLUOp(KernelFunction):
-    kernel = "relu"
+    pair = staticmethod(lambda k: (k.relu.relu_forward, k.relu.relu_backward))
 
 
 class Conv2dOp(KernelFunction):
-    kernel = "conv2d"
+    pair = staticmethod(lambda k: (k.conv.conv2d_forward, k.conv.conv2d_backward))
     n_grads = 3  # dx, dw, db (db is None when there is no bias)
     grad_names = ("x", "w", "b")
 
 
 class Conv1dOp(KernelFunction):
-    kernel = "conv1d"
+    pair = staticmethod(lambda k: (k.conv.conv1d_forward, k.conv.conv1d_backward))
     n_grads = 3
     grad_names = ("x", "w", "b")
 
 
 class MaxPool2dOp(KernelFunction):
-    kernel = "maxpool2d"
+    pair = staticmethod(lambda k: (k.pooling.maxpool2d_forward, k.pooling.maxpool2d_backward))
 
 
 class AvgPool2dOp(KernelFunction):
-    kernel = "avgpool2d"
+    pair = staticmethod(lambda k: (k.pooling.avgpool2d_forward, k.pooling.avgpool2d_backward))
 
 
 class SoftmaxCrossEntropyOp(KernelFunction):
-    kernel = "softmax_cross_entropy"
+    pair = staticmethod(lambda k: (k.softmax_ce.softmax_cross_entropy_forward,
+                                   k.softmax_ce.softmax_cross_entropy_backward))
     grad_names = ("logits",)
 
 
