@@ -216,35 +216,6 @@ def wrap_leaf_forwards(model: Module, callback: Callback) -> Iterator[None]:
                 object.__delattr__(module, "forward")
 
 
-def _out_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
-    """(W - F + 2P)/S + 1, floored, with a dilated kernel spanning F = D·(K - 1) + 1."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _conv_shape(layer: _ConvNd, shape: tuple[int, ...]) -> tuple[int, ...]:
-    n = layer.n_spatial
-    if len(shape) != n + 2 or shape[1] != layer.in_channels:
-        raise ValueError(f"{type(layer).__name__}: expected input (N, {layer.in_channels}, ...) with {n} "
-                         f"spatial axes, got shape {shape}")
-    sizes = []
-    for i in range(n):
-        size, k, s, d = shape[2 + i], layer.kernel_size[i], layer.stride[i], layer.dilation[i]
-        if layer.padding == "same":
-            sizes.append(-(-size // s))
-        else:
-            p = 0 if layer.padding == "valid" else layer.padding[i]
-            sizes.append(_out_size(size, k, s, p, d))
-    return (shape[0], layer.out_channels, *sizes)
-
-
-def _pool_shape(layer: MaxPool2d | AvgPool2d, shape: tuple[int, ...]) -> tuple[int, ...]:
-    if len(shape) != 4:
-        raise ValueError(f"{type(layer).__name__}: expected (N, C, H, W) input, got shape {shape}")
-    sizes = [_out_size(shape[2 + i], layer.kernel_size[i], layer.stride[i], layer.padding[i])
-             for i in range(2)]
-    return (shape[0], shape[1], *sizes)
-
-
 def _shape_only(module: Module, forward: Callable[..., Any], args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
     """The layer's output without its arithmetic: zeros of the right shape for conv/linear/pool layers."""
@@ -253,18 +224,9 @@ def _shape_only(module: Module, forward: Callable[..., Any], args: tuple[Any, ..
         return forward(*args, **kwargs)
     if isinstance(module, _ELEMENTWISE):
         return x  # shape-preserving; the values do not matter here
-    if isinstance(module, _ConvNd):
-        shape = _conv_shape(module, x.shape)
-    elif isinstance(module, Linear):
-        if x.shape[-1] != module.in_features:
-            raise ValueError(f"linear: input has {x.shape[-1]} features, the layer expects "
-                             f"{module.in_features} (input shape {x.shape})")
-        shape = (*x.shape[:-1], module.out_features)
-    elif isinstance(module, (MaxPool2d, AvgPool2d)):
-        shape = _pool_shape(module, x.shape)
-    else:
+    if not hasattr(module, "output_shape"):  # the layers that know their shape: conv, linear, pooling
         return forward(*args, **kwargs)
-    return zeros(shape, dtype=x.dtype, device=x.device)
+    return zeros(module.output_shape(x.shape), dtype=x.dtype, device=x.device)
 
 
 def _pair_text(values: Any) -> str:

@@ -1,39 +1,29 @@
 """Convolution layers; the math runs in the active kernel source (see :mod:`minigrad.kernels`).
 
 Output size per spatial axis: (W - F + 2P)/S + 1 for input W, kernel F,
-padding P, stride S (with dilation D the kernel spans D·(F - 1) + 1).
-Parameters: (F·F·C_in/groups + 1)·C_out — e.g. ten 5×5 filters on 3 channels:
-(5·5·3 + 1)·10 = 760.
+padding P, stride S (with dilation D the kernel spans D·(F - 1) + 1; see
+:mod:`.geometry`). Parameters: (F·F·C_in/groups + 1)·C_out — e.g. ten 5×5
+filters on 3 channels: (5·5·3 + 1)·10 = 760.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..creation import empty
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .geometry import output_size, spatial_tuple
 from .module import Module, Parameter
-
-
-def spatial_tuple(value: Any, n: int, name: str, layer: str, allow_zero: bool = False) -> tuple[int, ...]:
-    """``value`` as one int per spatial axis (an int is repeated), or a one-line error naming ``name``."""
-    lowest = 0 if allow_zero else 1
-    values = (value,) * n if isinstance(value, int) and not isinstance(value, bool) else value
-    try:
-        values = tuple(values)
-    except TypeError:
-        values = ()
-    if len(values) != n or not all(isinstance(v, int) and not isinstance(v, bool) and v >= lowest for v in values):
-        expected = "an int" if n == 1 else f"an int or {n} ints"
-        raise ValueError(f"{layer}: {name} must be {expected} >= {lowest}, got {value!r}")
-    return values
 
 
 class _ConvNd(Module):
     n_spatial: int
+    axes: str  # the spatial axes' names, for error messages
+    function: Callable[..., Tensor]  # the functional form: F.conv2d or F.conv1d
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True) -> None:
@@ -65,6 +55,22 @@ class _ConvNd(Module):
         return {"stride": unwrap(self.stride), "padding": padding, "dilation": unwrap(self.dilation),
                 "groups": self.groups}
 
+    def _check(self, shape: tuple[int, ...]) -> None:
+        if len(shape) != self.n_spatial + 2 or shape[1] != self.in_channels:
+            raise ValueError(f"{type(self).__name__}: expected input (N, {self.in_channels}, {self.axes}), "
+                             f"got shape {shape}")
+
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output's shape for an input of ``shape``, without computing it (:mod:`.geometry`)."""
+        self._check(shape)
+        pads = (self.padding,) * self.n_spatial if isinstance(self.padding, str) else self.padding
+        return (shape[0], self.out_channels, *map(output_size, shape[2:], self.kernel_size, self.stride, pads,
+                                                  self.dilation))
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x.shape)
+        return self.function(x, self.weight, self.bias, **self._options())
+
     def extra_repr(self) -> str:
         k = self.kernel_size if self.n_spatial == 2 else self.kernel_size[0]
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={k}"
@@ -80,20 +86,10 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """2-D convolution (cross-correlation): (N, C_in, H, W) -> (N, C_out, H', W')."""
 
-    n_spatial = 2
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"Conv2d: expected input (N, {self.in_channels}, H, W), got shape {x.shape}")
-        return F.conv2d(x, self.weight, self.bias, **self._options())
+    n_spatial, axes, function = 2, "H, W", staticmethod(F.conv2d)
 
 
 class Conv1d(_ConvNd):
     """1-D convolution over signals such as spectra: (N, C_in, L) -> (N, C_out, L')."""
 
-    n_spatial = 1
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 3 or x.shape[1] != self.in_channels:
-            raise ValueError(f"Conv1d: expected input (N, {self.in_channels}, L), got shape {x.shape}")
-        return F.conv1d(x, self.weight, self.bias, **self._options())
+    n_spatial, axes, function = 1, "L", staticmethod(F.conv1d)

@@ -131,7 +131,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation: x (N, C_in, H, W), weight (C_out, C_in/groups, KH, KW) -> (N, C_out, H', W').
 
-    H' = (H + 2P - D·(KH - 1) - 1) // S + 1, i.e. (W - F + 2P)/S + 1 when D = 1.
+    H' = (H + 2P - D·(KH - 1) - 1) // S + 1, i.e. (W - F + 2P)/S + 1 when D = 1 (:mod:`.geometry`).
     """
     return Conv2dOp.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
@@ -175,11 +175,16 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def check_features(shape: tuple[int, ...], in_features: int) -> None:
+    """A one-line error unless an input of ``shape`` has ``in_features`` values along its last axis."""
+    if shape[-1] != in_features:
+        raise ValueError(f"linear: input has {shape[-1]} features, the layer expects {in_features} "
+                         f"(input shape {shape})")
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weightᵀ + bias, with weight (out_features, in_features)."""
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has {x.shape[-1]} features, the layer expects {weight.shape[1]} "
-                         f"(input shape {x.shape})")
+    check_features(x.shape, weight.shape[1])
     out = x @ weight.T
     return out if bias is None else out + bias
 

@@ -33,6 +33,11 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
 
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output's shape for an input of ``shape``, without computing it."""
+        F.check_features(shape, self.in_features)
+        return (*shape[:-1], self.out_features)
+
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
