@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from . import kernels
 from .autograd import no_grad
-from .kernels import source
 from .nn import Conv2d, Module
 from .summary import leaf_modules, wrap_leaf_forwards
 from .tensor import Tensor
@@ -94,14 +94,14 @@ def apply_filters(image: Any, filters: Mapping[str, Any] | Sequence[Any] | np.nd
     (1 for 3×3), which keeps the size: H' = (H - F + 2P)/1 + 1 = H.
     Returns (K, H', W') for a 2-D image and (K, C, H', W') for a 3-D one, in float64.
     """
-    kernels = _filter_bank(filters)
+    bank = _filter_bank(filters)
     img = _as_array(image).astype(np.float64)
     if img.ndim not in (2, 3):
         raise ValueError(f"apply_filters: expected an (H, W) or (C, H, W) image, got shape {img.shape}")
-    k, fh, fw = kernels.shape
+    k, fh, fw = bank.shape
     pad = (fh // 2, fw // 2) if padding is None else padding
     channels = img.reshape(-1, 1, *img.shape[-2:])                      # (C, 1, H, W): channels as a batch
-    out, _ = source().conv.conv2d_forward(channels, kernels.reshape(k, 1, fh, fw), np.zeros(k), stride=1, padding=pad)
+    out, _ = kernels.conv.conv2d_forward(channels, bank.reshape(k, 1, fh, fw), np.zeros(k), stride=1, padding=pad)
     out = np.asarray(out).transpose(1, 0, 2, 3)                          # (K, C, H', W')
     return out[:, 0] if img.ndim == 2 else out
 

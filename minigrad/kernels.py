@@ -15,10 +15,10 @@ The default is ``$MINIGRAD_KERNELS`` if set, else ``solutions`` when that
 package is importable (the instructor's copy), else ``exercises`` (a student
 handout has no solutions). Any importable package with the same layout works.
 
-Layers reach a kernel through its module: ``source().conv.conv2d_forward`` is
+Layers reach a kernel through its module: ``kernels.conv.conv2d_forward`` is
 ``conv2d_forward`` in the active package's ``conv.py``. Each module is imported
-when first used (a broken exercise fails only where it is needed) and kept until
-the source changes; its functions are looked up at each call, so a module
+at its first use (a broken exercise fails only where it is needed) and kept
+until the source changes; its functions are looked up at each call, so a module
 reloaded in a notebook takes effect at once.
 """
 
@@ -30,8 +30,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-__all__ = ["KERNELS", "KernelError", "KernelSource", "active_kernels", "get_kernel", "override_kernels", "source",
-           "use_kernels"]
+__all__ = ["KERNELS", "KernelError", "active_kernels", "get_kernel", "override_kernels", "use_kernels"]
 
 # kernel name -> module of the kernel source that defines it
 KERNELS: dict[str, str] = {
@@ -47,7 +46,7 @@ KERNELS: dict[str, str] = {
 
 ENV_VAR = "MINIGRAD_KERNELS"
 _source: str | None = None
-_modules: KernelSource | None = None  # the modules of _source, resolved once per use_kernels
+_resolved: dict[str, KernelModule] = {}  # module name -> that module of the active source, once imported
 _overrides: dict[str, Callable[..., Any]] = {}
 
 
@@ -75,8 +74,9 @@ def use_kernels(source: str) -> None:
         importlib.import_module(source)
     except ImportError as err:
         raise KernelError(f"use_kernels: cannot import kernel package {source!r} ({err})") from None
-    global _source, _modules
-    _source, _modules = source, None
+    global _source
+    _source = source
+    _resolved.clear()
 
 
 def active_kernels() -> str:
@@ -90,57 +90,46 @@ def active_kernels() -> str:
 class KernelModule:
     """One module of a kernel source (``solutions.conv`` ...): its kernels as attributes, overrides first."""
 
-    def __init__(self, module: ModuleType) -> None:
-        self.module = module
+    def __init__(self, package: str, module: ModuleType) -> None:
+        self.package, self.module = package, module
 
     def __getattr__(self, name: str) -> Any:  # a kernel: looked up at each call, so a reload is seen
         if name.startswith("__"):
             raise AttributeError(name)  # copy, pickle and hasattr() probing for special methods
         kernel = _overrides[name] if name in _overrides else getattr(self.module, name, None)
         if not callable(kernel):
-            package, _, module = self.module.__name__.rpartition(".")
-            raise KernelError(f"kernel package {package!r} has no function {name} in {package}.{module}")
+            raise KernelError(f"kernel package {self.package!r} has no function {name} in {self.module.__name__}")
         return kernel
 
 
-class KernelSource:
-    """The kernel modules of one package, each imported at its first use: ``KernelSource("solutions").conv``."""
+# The modules of the active source, as module attributes (__getattr__ below, PEP 562): kernels.conv ...
+relu: KernelModule  # relu_forward, relu_backward
+conv: KernelModule  # conv2d_forward/_backward, conv1d_forward/_backward
+pooling: KernelModule  # maxpool2d_forward/_backward, avgpool2d_forward/_backward
+softmax_ce: KernelModule  # softmax_cross_entropy_forward/_backward, softmax, log_softmax
+residual: KernelModule  # ResidualBlock
 
-    relu: KernelModule  # relu_forward, relu_backward
-    conv: KernelModule  # conv2d_forward/_backward, conv1d_forward/_backward
-    pooling: KernelModule  # maxpool2d_forward/_backward, avgpool2d_forward/_backward
-    softmax_ce: KernelModule  # softmax_cross_entropy_forward/_backward, softmax, log_softmax
-    residual: KernelModule  # ResidualBlock
 
-    def __init__(self, package: str) -> None:
-        self.package = package
-
-    def __getattr__(self, module: str) -> KernelModule:  # a module's first use; later ones find the attribute
-        if module not in KERNELS.values():
-            raise AttributeError(f"kernel sources have no module {module!r}")
-        name = f"{self.package}.{module}"
-        try:
-            resolved = KernelModule(importlib.import_module(name))
-        except ImportError as err:
-            raise KernelError(f"kernel module {name}: cannot import it ({err})") from None
-        setattr(self, module, resolved)
+def __getattr__(name: str) -> KernelModule:
+    """``kernels.conv``: that module of the active kernel source, imported at its first use."""
+    resolved = _resolved.get(name)
+    if resolved is not None and resolved.package == active_kernels():
         return resolved
-
-
-def source() -> KernelSource:
-    """The active kernel source: ``source().conv.conv2d_forward`` is the convolution layers run."""
-    global _modules
+    if name not in KERNELS.values():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     package = active_kernels()
-    if _modules is None or _modules.package != package:
-        _modules = KernelSource(package)
-    return _modules
+    try:
+        resolved = _resolved[name] = KernelModule(package, importlib.import_module(f"{package}.{name}"))
+    except ImportError as err:
+        raise KernelError(f"kernel module {package}.{name}: cannot import it ({err})") from None
+    return resolved
 
 
 def get_kernel(name: str) -> Callable[..., Any]:
-    """The active kernel ``name`` (e.g. ``"conv2d_forward"``), for notebooks and tests; layers use :func:`source`."""
+    """The active kernel ``name`` (e.g. ``"conv2d_forward"``), for notebooks and tests; layers name the module."""
     if name not in KERNELS:
         raise KernelError(f"unknown kernel {name!r}; known: {', '.join(sorted(KERNELS))}")
-    return getattr(getattr(source(), KERNELS[name]), name)
+    return getattr(__getattr__(KERNELS[name]), name)
 
 
 class override_kernels:

@@ -10,7 +10,7 @@
 with (n₁, n₂, n₃, n₄) = (2, 2, 2, 2) for ResNet-18 and (3, 4, 6, 3) for ResNet-34.
 A block is conv3×3 → BN → ReLU → conv3×3 → BN, plus a shortcut (identity, or
 a 1×1 conv with stride + BN where the shape changes), then ReLU. The block
-class is the active kernel source's (``minigrad.kernels.source().residual.ResidualBlock``), so students
+class is the active kernel source's (``minigrad.kernels.residual.ResidualBlock``), so students
 train on their own block with ``minigrad.use_kernels("exercises")``.
 
 Parameters with 1000 classes on RGB input: 11,689,512 (ResNet-18) and
@@ -43,7 +43,7 @@ class ResNet(nn.Module):
         super().__init__()
         if len(blocks) != len(widths) or not all(isinstance(n, int) and n > 0 for n in blocks):
             raise ValueError(f"ResNet: blocks must be {len(widths)} positive ints, got {blocks!r}")
-        block = kernels.source().residual.ResidualBlock
+        block = kernels.residual.ResidualBlock
         self.blocks, self.small_input = tuple(blocks), small_input
         if small_input:
             self.conv1 = nn.Conv2d(in_channels, widths[0], 3, stride=1, padding=1, bias=False)

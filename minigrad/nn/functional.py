@@ -1,7 +1,7 @@
 """Functional forms of the layers: ``relu``, ``conv2d``, ``max_pool2d``, ``cross_entropy`` ...
 
 The kernel-backed ops adapt a ``*_forward`` / ``*_backward`` kernel pair of
-the active kernel source (:func:`minigrad.kernels.source`) into a ``Function``:
+the active kernel source (:mod:`minigrad.kernels`) into a ``Function``:
 forward keeps the kernel's cache in the context, backward hands it back. A layer
 never knows whether student or reference code runs, and autograd's gradients are
 exactly the kernel's own backward.
@@ -44,7 +44,7 @@ def _name(kernel: Callable[..., Any]) -> str:
 
 
 class KernelFunction(Function):
-    """A Function whose math lives in a kernel pair: ``pair(source)`` picks it from the active kernel source.
+    """A Function whose math lives in a kernel pair of the active source: ``pair()`` names it.
 
     Positional arguments are arrays (the first ``n_grads`` get gradients; later
     ones, such as labels, do not), keyword arguments the options (stride,
@@ -57,13 +57,13 @@ class KernelFunction(Function):
     for dw. Kernels without the argument compute everything, as before.
     """
 
-    pair: Callable[[kernels.KernelSource], tuple[Callable[..., Any], Callable[..., Any]]]
+    pair: Callable[[], tuple[Callable[..., Any], Callable[..., Any]]]  # (forward kernel, backward kernel)
     n_grads = 1
     grad_names: tuple[str, ...] = ("x",)
 
     @classmethod
     def forward(cls, ctx: Context, *arrays: Any, **options: Any) -> Any:
-        forward_kernel, ctx.backward_kernel = cls.pair(kernels.source())
+        forward_kernel, ctx.backward_kernel = cls.pair()
         result = forward_kernel(*arrays, **options)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise KernelError(f"{_name(forward_kernel)} must return (out, cache), got {type(result).__name__}")
@@ -93,32 +93,32 @@ class KernelFunction(Function):
 
 
 class ReLUOp(KernelFunction):
-    pair = staticmethod(lambda k: (k.relu.relu_forward, k.relu.relu_backward))
+    pair = staticmethod(lambda: (kernels.relu.relu_forward, kernels.relu.relu_backward))
 
 
 class Conv2dOp(KernelFunction):
-    pair = staticmethod(lambda k: (k.conv.conv2d_forward, k.conv.conv2d_backward))
+    pair = staticmethod(lambda: (kernels.conv.conv2d_forward, kernels.conv.conv2d_backward))
     n_grads = 3  # dx, dw, db (db is None when there is no bias)
     grad_names = ("x", "w", "b")
 
 
 class Conv1dOp(KernelFunction):
-    pair = staticmethod(lambda k: (k.conv.conv1d_forward, k.conv.conv1d_backward))
+    pair = staticmethod(lambda: (kernels.conv.conv1d_forward, kernels.conv.conv1d_backward))
     n_grads = 3
     grad_names = ("x", "w", "b")
 
 
 class MaxPool2dOp(KernelFunction):
-    pair = staticmethod(lambda k: (k.pooling.maxpool2d_forward, k.pooling.maxpool2d_backward))
+    pair = staticmethod(lambda: (kernels.pooling.maxpool2d_forward, kernels.pooling.maxpool2d_backward))
 
 
 class AvgPool2dOp(KernelFunction):
-    pair = staticmethod(lambda k: (k.pooling.avgpool2d_forward, k.pooling.avgpool2d_backward))
+    pair = staticmethod(lambda: (kernels.pooling.avgpool2d_forward, kernels.pooling.avgpool2d_backward))
 
 
 class SoftmaxCrossEntropyOp(KernelFunction):
-    pair = staticmethod(lambda k: (k.softmax_ce.softmax_cross_entropy_forward,
-                                   k.softmax_ce.softmax_cross_entropy_backward))
+    pair = staticmethod(lambda: (kernels.softmax_ce.softmax_cross_entropy_forward,
+                                 kernels.softmax_ce.softmax_cross_entropy_backward))
     grad_names = ("logits",)
 
 
