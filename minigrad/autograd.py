@@ -52,17 +52,14 @@ _tensor: Any = None  # the class registered by @tensor_class: minigrad.tensor.Te
 
 
 class Node(Protocol):
-    """What the graph needs of a tensor: its array, whether it wants a gradient, the op that made it."""
+    """What the backward pass needs of a tensor: whether it wants a gradient, and the op that made it."""
 
-    data: Any
     requires_grad: bool
     _ctx: Context | None
     _version: int  # bumped by every in-place change, so backward can refuse stale inputs
-    _retains_grad: bool
+    _retains_grad: bool  # a non-leaf that keeps its .grad
 
     def _accumulate_grad(self, g: Any) -> None: ...
-
-    def _note_consumer(self, ctx_ref: weakref.ref) -> None: ...
 
 
 def tensor_class(cls: _T) -> _T:
@@ -115,14 +112,6 @@ class no_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(False)
-
-    def __call__(self, func: _F) -> _F:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
 
 
 class enable_grad(set_grad_enabled):
