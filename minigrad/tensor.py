@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, backend, dtypes, ops
+from .ops._util import index_data
 
 _MAX_CONSUMERS = 32
 
@@ -53,16 +54,7 @@ class Tensor:
         requires_grad: record ops on this tensor so ``backward`` reaches it.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_consumers",
-        "_ctx",
-        "_retains_grad",
-        "_version",
-        "data",
-        "grad",
-        "requires_grad",
-    )
+    __slots__ = ("__weakref__", "_consumers", "_ctx", "_retains_grad", "_version", "data", "grad", "requires_grad")
     __array_priority__ = 1000  # so ndarray + tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, dtype: Any = None, device: str | None = None,
@@ -289,8 +281,7 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace()
-        index = _raw_index(index)
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self.data[index_data(index)] = value.data if isinstance(value, Tensor) else value
         self._version += 1
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -355,12 +346,6 @@ class Tensor:
 
 def _raw(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
-
-
-def _raw_index(index: Any) -> Any:
-    if isinstance(index, tuple):
-        return tuple(_raw(i) for i in index)
-    return _raw(index)
 
 
 def _to_array(data: Any, dtype: Any, device: str | None) -> Any:

@@ -7,8 +7,8 @@ For input size W, window F, zero padding P on each side, stride S and dilation D
 
 e.g. a 7×7 input and a 3×3 filter give 5 at stride 1 and 3 at stride 2. Padding
 "valid" is P = 0; "same" pads just enough that W' = ⌈W / S⌉. The kernels work
-the same sizes out on raw arrays (``conv_output_size`` in ``exercises/conv.py``);
-this module is where minigrad's layers and :mod:`minigrad.summary` get them.
+the sizes out themselves (``conv_output_size`` in ``exercises/conv.py``); the
+layers and :mod:`minigrad.summary` ask this module.
 """
 
 from __future__ import annotations

@@ -32,6 +32,13 @@ def constant(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def index_data(index: Any) -> Any:
+    """``index`` with each tensor in it replaced by its array; ints, slices and arrays as they are."""
+    if isinstance(index, tuple):
+        return tuple(i.data if hasattr(i, "requires_grad") else i for i in index)
+    return index.data if hasattr(index, "requires_grad") else index
+
+
 def shape_of(value: Any) -> tuple[int, ...]:
     return tuple(getattr(value, "shape", ()))
 

@@ -33,28 +33,15 @@ class ArgExtreme(Function):
         return getattr(x, pick)(axis=axis, keepdims=keepdims).astype("int64")
 
 
-def eq(a: Any, b: Any) -> Any:
-    return Compare.apply(a, b, operator.eq)
+def _comparison(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def compare(a: Any, b: Any) -> Any:
+        return Compare.apply(a, b, op)
+
+    compare.__name__ = compare.__qualname__ = op.__name__
+    return compare
 
 
-def ne(a: Any, b: Any) -> Any:
-    return Compare.apply(a, b, operator.ne)
-
-
-def lt(a: Any, b: Any) -> Any:
-    return Compare.apply(a, b, operator.lt)
-
-
-def le(a: Any, b: Any) -> Any:
-    return Compare.apply(a, b, operator.le)
-
-
-def gt(a: Any, b: Any) -> Any:
-    return Compare.apply(a, b, operator.gt)
-
-
-def ge(a: Any, b: Any) -> Any:
-    return Compare.apply(a, b, operator.ge)
+eq, ne, lt, le, gt, ge = (_comparison(getattr(operator, name)) for name in ("eq", "ne", "lt", "le", "gt", "ge"))
 
 
 @pytorch_spellings

@@ -14,6 +14,7 @@ indices of the first extreme along ``dim`` (int64), and the gradient of
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from ..autograd import Context, Function, as_tensor
@@ -22,13 +23,6 @@ from ._spelling import pytorch_spellings, spelled
 from ._util import expand_reduced, normalize_axes
 from .compare import argmax, argmin
 from .elementwise import maximum, minimum, sqrt
-
-
-def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return n
 
 
 class Sum(Function):
@@ -48,13 +42,13 @@ class Mean(Function):
     def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         ctx.axes = normalize_axes(axis, x.ndim, "mean")
         ctx.in_shape, ctx.keepdims = tuple(x.shape), keepdims
-        if _count(ctx.in_shape, ctx.axes) == 0:
+        if math.prod(ctx.in_shape[a] for a in ctx.axes) == 0:
             raise ValueError(f"mean over an empty axis of a tensor of shape {ctx.in_shape}")
         return x.mean(axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any, None, None]:
-        n = _count(ctx.in_shape, ctx.axes)
+        n = math.prod(ctx.in_shape[a] for a in ctx.axes)
         return expand_reduced(grad / n, ctx.in_shape, ctx.axes, ctx.keepdims), None, None
 
 
@@ -128,7 +122,7 @@ class Var(Function):
     def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
         ctx.axes = normalize_axes(axis, x.ndim, "var")
         ctx.in_shape, ctx.keepdims = tuple(x.shape), keepdims
-        n = _count(ctx.in_shape, ctx.axes)
+        n = math.prod(ctx.in_shape[a] for a in ctx.axes)
         if n - ddof <= 0:
             raise ValueError(f"var: {n} values with ddof={ddof} leave no degrees of freedom")
         centered = x - x.mean(axis=ctx.axes, keepdims=True)

@@ -8,6 +8,7 @@ indexing (so repeated indices accumulate), slice for concatenate and pad.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from .. import backend, dtypes
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._spelling import pytorch_spellings
-from ._util import normalize_axes, unbroadcast
+from ._util import index_data, normalize_axes, unbroadcast
 
 
 def _shape_arg(shape: Any, op: str) -> tuple[int, ...]:
@@ -30,9 +31,7 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, shape: tuple[int, ...]) -> Any:
         ctx.in_shape = tuple(x.shape)
-        known = 1
-        for n in shape:
-            known *= n if n != -1 else 1
+        known = math.prod(n for n in shape if n != -1)
         if shape.count(-1) > 1 or any(n < -1 for n in shape) or (
                 -1 not in shape and known != x.size) or (-1 in shape and (known == 0 or x.size % known)):
             raise ValueError(f"reshape: cannot view {x.size} values of shape {ctx.in_shape} as {shape}")
@@ -214,10 +213,7 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape
-    merged = 1
-    for n in shape[start:end + 1]:
-        merged *= n
-    return reshape(x, *shape[:start], merged, *shape[end + 1:])
+    return reshape(x, *shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
 
 
 @pytorch_spellings
@@ -237,16 +233,10 @@ def unsqueeze(x: Any, axis: int) -> Any:
     return reshape(x, *shape)
 
 
-def _index_data(index: Any) -> Any:
-    return index.data if hasattr(index, "requires_grad") else index  # a tensor's array; ints and slices as they are
-
-
 def getitem(x: Any, index: Any) -> Any:
-    if isinstance(index, tuple):
-        index = tuple(_index_data(i) for i in index)
-    elif isinstance(index, list):
+    if isinstance(index, list):
         index = get_array_module(x.data).asarray(index)
-    return GetItem.apply(x, _index_data(index))
+    return GetItem.apply(x, index_data(index))
 
 
 @pytorch_spellings
