@@ -1,9 +1,9 @@
 """Functional forms of the layers: ``relu``, ``conv2d``, ``max_pool2d``, ``cross_entropy`` ...
 
-The kernel-backed ops adapt a ``*_forward`` / ``*_backward`` kernel pair of
-the active kernel source (:mod:`minigrad.kernels`) into a ``Function``:
-forward keeps the kernel's cache in the context, backward hands it back. A layer
-never knows whether student or reference code runs, and autograd's gradients are
+The kernel-backed ops adapt a ``*_forward`` / ``*_backward`` kernel pair from
+the active kernel source (:mod:`minigrad.kernels`) into a ``Function``: forward
+keeps the kernel's cache in the context, backward hands it back. A layer never
+knows whether student or reference code runs, and autograd's gradients are
 exactly the kernel's own backward.
 """
 
