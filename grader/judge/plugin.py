@@ -137,7 +137,7 @@ class GraderSession:
         self.limits = options.limits.rlimits()  # the runners' and the reference kernels' process's
         self.tier = sandbox.for_judge()
         self.proxies: dict[str, RunnerProxy] = {}
-        self.results: dict[str, TestResult] = {}
+        self.results: dict[str, dict[str, Any]] = {}  # nodeid -> TestResult.to_dict(), serialized once
         if self.tier in ("uid+seccomp", "uid"):
             _open_to_runners(self.root)
 
@@ -179,7 +179,7 @@ class GraderSession:
     # ----- results -----
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            self.results[item.nodeid] = _result(item, TestStatus.TIMEOUT, 0.0, "the test did not finish")
+            self.results[item.nodeid] = _result(item, TestStatus.TIMEOUT, 0.0, "the test did not finish").to_dict()
         self._write()
         # start every runner now: they boot side by side (bwrap, Python, NumPy: ~0.15 s each) instead of
         # one by one at each exercise's first test
@@ -204,7 +204,7 @@ class GraderSession:
             fraction = 1.0 if status is TestStatus.PASSED else (credit.value or 0.0) \
                 if credit and status is not TestStatus.TAMPERED else 0.0
             self.results[item.nodeid] = _result(item, status, fraction, output, not_implemented,
-                                                round(report.duration, 4))
+                                                round(report.duration, 4)).to_dict()
             self._write()
 
     def pytest_sessionfinish(self) -> None:
@@ -219,7 +219,7 @@ class GraderSession:
             return
         uids = sorted({uid for proxy in self.proxies.values() for uid in proxy.uids})
         notes = {name: proxy.notes for name, proxy in self.proxies.items() if proxy.notes}
-        payload = {"results": [r.to_dict() for r in self.results.values()],
+        payload = {"results": list(self.results.values()),  # rewritten after every test: no re-serializing
                    "runners": {"sandbox": self.tier, "uids": uids, "notes": notes}}
         atomic_write_text(Path(self.results_path), json.dumps(payload), durable=False)
 
