@@ -99,17 +99,15 @@ def share_runtime(runtime: Path) -> None:
 def processes_of(uids: Iterable[int]) -> list[int]:
     """Pids of every process whose real uid is one of ``uids``."""
     wanted = set(uids)
-    if not wanted:
-        return []
     return [pid for pid in all_pids() if uid_of(pid) in wanted]
 
 
-def kill_uids(uids: Iterable[int], limit: float = 5.0) -> int:
-    """SIGKILL every process running as one of ``uids`` until none is left; returns how many were killed.
+def kill_uids(uids: Iterable[int], limit: float = 5.0) -> None:
+    """SIGKILL every process running as one of ``uids`` until none is left.
 
     Repeated because a process can fork between the scan and the kill; RLIMIT_NPROC keeps that finite.
     """
-    wanted, killed = set(uids), 0
+    wanted = set(uids)
     end = time.monotonic() + limit
     while wanted:
         pids = processes_of(wanted)
@@ -118,14 +116,12 @@ def kill_uids(uids: Iterable[int], limit: float = 5.0) -> int:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-                killed += 1
         time.sleep(0.005)
-    return killed
 
 
-def remove_files_of(uids: Iterable[int], folders: Sequence[str] = WORLD_WRITABLE) -> list[str]:
-    """Remove what runners with these uids created in the world-writable folders; returns the paths."""
-    wanted, removed = set(uids), []
+def remove_files_of(uids: Iterable[int], folders: Sequence[str] = WORLD_WRITABLE) -> None:
+    """Remove what runners with these uids created in the world-writable folders."""
+    wanted = set(uids)
     for folder in folders:
         try:
             entries = list(os.scandir(folder))
@@ -139,10 +135,8 @@ def remove_files_of(uids: Iterable[int], folders: Sequence[str] = WORLD_WRITABLE
                     shutil.rmtree(entry.path)
                 else:
                     os.unlink(entry.path)
-                removed.append(entry.path)
             except OSError:
                 continue
-    return removed
 
 
 def clean_up_after(uids: Iterable[int]) -> None:
@@ -223,19 +217,14 @@ def closed_ancestor(path: str) -> str | None:
     return None
 
 
-def runner_python() -> str:
-    """The interpreter runners start (a virtual environment's base interpreter)."""
-    from grader.jail.bwrap import base_interpreter
-
-    return base_interpreter([sys.executable])[0]
-
-
 def probe(paths: Sequence[str | Path] = (), seccomp: bytes | None = None, timeout: float = 60.0) -> ProbeReport:
     """Start Python as a spare runner uid (no groups) and see what it can do; root only."""
     import numpy
 
+    from grader.jail.bwrap import base_interpreter  # bwrap imports this module
+
     uid = block(os.getpid())[PROBE_SLOT]
-    python = runner_python()
+    python = base_interpreter([sys.executable])[0]  # the interpreter runners start
     request = {"numpy_parent": str(Path(numpy.__file__).resolve().parent.parent),
                "paths": [str(p) for p in paths], "seccomp": seccomp.hex() if seccomp else ""}
     try:

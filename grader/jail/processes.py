@@ -68,31 +68,21 @@ def all_pids() -> list[int]:
 
 def parent_of(pid: int) -> int | None:
     """``pid``'s parent, from ``/proc/<pid>/stat`` (None once it is gone); the name before it may hold ")"."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return int(f.read().rsplit(b")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
+    with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{pid}/stat", "rb") as f:
+        return int(f.read().rsplit(b")", 1)[1].split()[1])
+    return None
 
 
 def uid_of(pid: int) -> int | None:
     """``pid``'s real uid, from ``/proc/<pid>/status`` (None once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("Uid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
     return None
 
 
-def _children() -> list[int]:
-    me = os.getpid()
-    return [pid for pid in all_pids() if parent_of(pid) == me]
-
-
-def reap_orphans() -> int:
+def reap_orphans() -> None:
     """Kill every child of this judge that is not a live runner: what a runner double-forked away.
 
     Only meaningful in a judge process that became a subreaper (``RunnerProxy(..., reap=True)``): there a
@@ -100,16 +90,14 @@ def reap_orphans() -> int:
     when its parent dies. Inside bubblewrap this never finds anything (the PID namespace does the job).
     """
     if not _subreaper:
-        return 0
-    killed = 0
+        return
     for _ in range(100):
-        orphans = [pid for pid in _children() if pid not in live_runners]
+        orphans = [pid for pid in all_pids() if parent_of(pid) == os.getpid() and pid not in live_runners]
         if not orphans:
             break
         for pid in orphans:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, SIGKILL)
-                killed += 1
         for pid in orphans:
             for _ in range(50):
                 try:
@@ -118,4 +106,3 @@ def reap_orphans() -> int:
                 except ChildProcessError:
                     break
                 time.sleep(0.002)
-    return killed
