@@ -63,13 +63,11 @@ class RunnerProxy:
     """One worker process serving one staging directory."""
 
     def __init__(self, staging: Path, scratch: Path, limits: dict[str, int] | None = None,
-                 env: dict[str, str] | None = None, command: list[str] | None = None,
-                 read_only: tuple[Path, ...] = (), reap: bool = False, tier: str | None = None,
-                 kernels: KernelService | None = None) -> None:
+                 env: dict[str, str] | None = None, read_only: tuple[Path, ...] = (), reap: bool = False,
+                 tier: str | None = None, kernels: KernelService | None = None) -> None:
         self.staging, self.scratch = Path(staging), Path(scratch)
         self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
         self.env = env or {}
-        self.command = command
         self.read_only = read_only
         self.reap = reap
         self.tier = tier or sandbox.for_judge()  # see grader/jail/sandbox.py
@@ -109,8 +107,7 @@ class RunnerProxy:
         kernel_fds = self.kernels.start() if self.kernels is not None else ()  # booting beside the runner
         if kernel_fds:
             config["kernels"] = list(kernel_fds)
-        command = self.command or [sys.executable, "-I", "-S", str(self.staging / "_grader_worker.py"),
-                                   json.dumps(config)]
+        command = [sys.executable, "-I", "-S", str(self.staging / "_grader_worker.py"), json.dumps(config)]
         env = self._environment()
         if self.sandboxed:
             command = bwrap.wrap(command, staging=self.staging, scratch=self.scratch, read_only=self.read_only,
@@ -138,16 +135,13 @@ class RunnerProxy:
         """The runner's stdout and stderr: a fresh file in its scratch directory, a sink nobody reads (what a
         submission prints is never shown: hidden tests' inputs could be printed); RLIMIT_FSIZE caps it."""
         path = self.scratch / OUTPUT_LOG
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        path.unlink(missing_ok=True)
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | os.O_APPEND, 0o600)
 
     def _environment(self) -> dict[str, str]:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch), "LANG": "C.UTF-8",
-               "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "PYTHONDONTWRITEBYTECODE": "1"}
-        env.update(self.env)
-        return env
+        return {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch), "LANG": "C.UTF-8",
+                "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                "PYTHONDONTWRITEBYTECODE": "1", **self.env}
 
     @staticmethod
     def _read_replies(process: subprocess.Popen[bytes], replies: queue.Queue[Any]) -> None:
@@ -185,11 +179,9 @@ class RunnerProxy:
 
     def close(self) -> None:
         if self.alive:
-            try:
+            with contextlib.suppress(RunnerError):
                 self._send({"op": "bye"}, {})
                 self._receive(2.0)
-            except RunnerError:
-                pass
         self.kill()
         self.process = None
 
@@ -229,10 +221,6 @@ class RunnerProxy:
 
     def _crashed(self, detail: str) -> RunnerCrashed | RunnerTimeout:
         code, cpu = (None, 0.0) if self.process is None else self._wait()
-        if code is None:
-            self.kill()
-        if self.process is not None:
-            live_runners.discard(self.process.pid)
         killed_by_us = self._killed
         self.kill()
         signum = None
@@ -306,8 +294,6 @@ class RunnerProxy:
         except (RunnerTimeout, RunnerCrashed) as err:
             self._import_failed[module] = (err, timeout)
             raise
-        except StudentError:
-            raise
         self._imported.add(module)
 
     def call(self, module: str, function: str, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float,
@@ -319,9 +305,8 @@ class RunnerProxy:
             header["return_args"] = True
         return self.request(header, max(0.05, timeout - (time.monotonic() - start)))
 
-    def harness(self, function: str, kwargs: dict[str, Any], timeout: float, module: str | None = None) -> Any:
+    def harness(self, function: str, kwargs: dict[str, Any], timeout: float, module: str) -> Any:
         start = time.monotonic()
-        if module is not None:
-            self.ensure_imported(module, timeout)
+        self.ensure_imported(module, timeout)
         return self.request({"op": "harness", "function": function, "args": [], "kwargs": kwargs},
                             max(0.05, timeout - (time.monotonic() - start)))
