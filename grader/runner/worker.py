@@ -180,12 +180,8 @@ class Worker:
             module = importlib.import_module(f"exercises.{request['module']}")
             names = sorted(n for n in vars(module) if not n.startswith("_"))
             self.reply({"ok": True, "result": None}, names)
-            return
-        if op in ("call", "harness"):
-            if op == "call":
-                module = importlib.import_module(f"exercises.{request['module']}")
-            else:
-                module = importlib.import_module("_grader_harness")
+        elif op in ("call", "harness"):
+            module = importlib.import_module(f"exercises.{request['module']}" if op == "call" else "_grader_harness")
             fn = getattr(module, request["function"])
             args = self.wire.unpack(request.get("args", []), arrays, self._resolve)
             kwargs = self.wire.unpack({"__dict__": request.get("kwargs", {})}, arrays, self._resolve)
@@ -196,8 +192,8 @@ class Worker:
             if request.get("return_args"):  # lets the judge see whether the call changed its inputs
                 result, depth = {"result": result, "args": list(args)}, 2
             self.reply({"ok": True, "result": None}, result, depth)
-            return
-        raise ValueError(f"unknown request {op!r}")
+        else:
+            raise ValueError(f"unknown request {op!r}")
 
     def serve(self) -> None:
         while True:
@@ -240,12 +236,11 @@ def _safe_str(err: BaseException) -> str:
 
 def main() -> None:
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    limits = config.get("limits", config) if isinstance(config, dict) else {}
+    config = config if isinstance(config, dict) else {}
     # the judge's channel moves to private descriptors; fd 0 becomes /dev/null, fds 1-2 the output log
     channel_in = os.fdopen(os.dup(0), "rb", buffering=0)
     channel_out = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     try:
         log_given = stat.S_ISREG(os.fstat(2).st_mode)
     except OSError:
@@ -261,23 +256,20 @@ def main() -> None:
     scratch = os.getcwd()
     sys.path[:] = [STAGING] + [p for p in sys.path if p and os.path.isdir(p) and "site-packages" not in p
                                and "dist-packages" not in p]
-    extra = os.environ.get("GRADER_RUNTIME_PATH")
-    if extra:
-        sys.path += [p for p in extra.split(os.pathsep) if p]
+    sys.path += [p for p in os.environ.get("GRADER_RUNTIME_PATH", "").split(os.pathsep) if p]
     global audit
     import _grader_audit as audit  # the staging copy of grader/runner/audit.py
     _first_to_go_when_memory_runs_out()
-    run_as = config.get("run_as") if isinstance(config, dict) else None
+    run_as = config.get("run_as")
     if run_as:
         _drop_privileges(int(run_as[0]), int(run_as[1]))
-    _no_new_privileges()
-    network_filter = config.get("seccomp") if isinstance(config, dict) else None
-    if network_filter:
-        _deny_network(bytes.fromhex(network_filter))
-    _apply_limits(limits)
-    _die_with_parent()
+    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS: set-user-ID programs and file capabilities give the runner nothing
+    if config.get("seccomp"):
+        _deny_network(bytes.fromhex(config["seccomp"]))
+    _apply_limits(config.get("limits", config))
+    _prctl(1, int(getattr(signal, "SIGKILL", 9)))  # PR_SET_PDEATHSIG: die with the judge, even in student code
     worker = Worker(channel_in, channel_out)  # imports NumPy
-    kernels = config.get("kernels") if isinstance(config, dict) else None
+    kernels = config.get("kernels")
     if kernels:  # the judge's kernel process, for exercises graded on the reference kernels
         import _grader_kernels  # the staging copy of grader/runner/remote_kernels.py
 
@@ -289,12 +281,10 @@ def main() -> None:
 
 
 def _prctl(option: int, value: int) -> None:
-    try:
+    with contextlib.suppress(OSError, AttributeError, TypeError):  # macOS: no prctl; Windows: CDLL(None) fails
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError, TypeError):  # macOS: no prctl; Windows: CDLL(None) is a TypeError
-        pass
 
 
 def _deny_network(program: bytes) -> None:
@@ -324,16 +314,6 @@ def _first_to_go_when_memory_runs_out() -> None:
     out-of-memory killer picks the runner and its children (oom_score_adj is inherited), not the judge."""
     with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
         f.write("1000")
-
-
-def _no_new_privileges() -> None:
-    """Set-user-ID programs and file capabilities give the runner and its children nothing."""
-    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the judge dies, even while student code is busy."""
-    _prctl(1, int(getattr(signal, "SIGKILL", 9)))  # PR_SET_PDEATHSIG
 
 
 if __name__ == "__main__":
