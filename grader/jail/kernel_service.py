@@ -38,10 +38,7 @@ MAX_CACHES = 4096  # live caches a runner may hold in the kernel process
 
 def kernel_package() -> str | None:
     """Where the reference kernels come from here, or None (a student handout has none)."""
-    for name in PACKAGES:
-        if importlib.util.find_spec(name) is not None:
-            return name
-    return None
+    return next((name for name in PACKAGES if importlib.util.find_spec(name) is not None), None)
 
 
 def kernel_functions(modules: tuple[str, ...]) -> dict[str, str]:
@@ -52,13 +49,10 @@ def kernel_functions(modules: tuple[str, ...]) -> dict[str, str]:
             if module in modules and name.endswith(("_forward", "_backward"))}
 
 
-def takes_needs_input_grad(module: str, function: str) -> bool:
+def takes_needs_input_grad(package: str, module: str, function: str) -> bool:
     """Whether the reference backward kernel declares ``needs_input_grad`` (so its stand-in does too)."""
     import inspect
 
-    package = kernel_package()
-    if package is None:
-        return False
     fn = getattr(importlib.import_module(f"{package}.{module}"), function, None)
     try:
         return fn is not None and "needs_input_grad" in inspect.signature(fn).parameters
@@ -121,15 +115,14 @@ class KernelService:
 # ----- the kernel process -----
 
 def _limit(limits: dict[str, int]) -> None:
-    try:
+    with contextlib.suppress(ImportError):  # Windows: no rlimits
         import resource
-    except ImportError:  # Windows: no rlimits
-        resource = None
-    for key, name in (("address_space", "RLIMIT_AS"), ("cpu_seconds", "RLIMIT_CPU")):
-        value = limits.get(key)
-        if value and resource is not None and hasattr(resource, name):
-            with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(getattr(resource, name), (value, value))
+
+        for key, name in (("address_space", "RLIMIT_AS"), ("cpu_seconds", "RLIMIT_CPU")):
+            value = limits.get(key)
+            if value and hasattr(resource, name):
+                with contextlib.suppress(ValueError, OSError):
+                    resource.setrlimit(getattr(resource, name), (value, value))
     prctl(1, int(SIGKILL))  # PR_SET_PDEATHSIG: die with the judge
 
 

@@ -55,6 +55,4 @@ def network_filter() -> bytes | None:
         rules.export_bpf(f)
         f.seek(0)
         program = f.read()
-    if not program or len(program) % 8:
-        return None
-    return program
+    return program if program and not len(program) % 8 else None  # 8 bytes an instruction, or unusable

@@ -69,12 +69,8 @@ def runtime_mounts(root: Path) -> tuple[Path, ...]:
 
 def exercise_files(submission: Path) -> dict[str, Path]:
     """The submission's exercise modules present in ``submission`` (allowlist: the five module names)."""
-    found = {}
-    for name in EXERCISES:
-        path = submission / f"{name}.py"
-        if path.is_file() and not path.is_symlink():
-            found[name] = path
-    return found
+    paths = {name: submission / f"{name}.py" for name in EXERCISES}
+    return {name: path for name, path in paths.items() if path.is_file() and not path.is_symlink()}
 
 
 def build_stage(root: Path, submission: Path, exercise: str, kit_exercises: Path | None = None) -> Path:
@@ -107,7 +103,8 @@ def build_stage(root: Path, submission: Path, exercise: str, kit_exercises: Path
 
 def _write_judge_kernels(target: Path, modules: tuple[str, ...]) -> None:
     """A kernel source laid out like ``exercises/`` whose every kernel is computed by the judge."""
-    if kernel_package() is None:
+    package = kernel_package()
+    if package is None:
         raise RuntimeError("the residual-block tests need the reference kernels: neither `solutions` nor "
                            "`reference_kernels` is installed with this grader")
     target.mkdir()
@@ -117,6 +114,6 @@ def _write_judge_kernels(target: Path, modules: tuple[str, ...]) -> None:
         lines = ['"""The reference kernels of this module, computed by the judge (see _grader_kernels)."""',
                  "from _grader_kernels import remote", ""]
         for name in sorted(n for n, m in functions.items() if m == module):
-            flag = ", needs_input_grad=True" if takes_needs_input_grad(module, name) else ""
+            flag = ", needs_input_grad=True" if takes_needs_input_grad(package, module, name) else ""
             lines.append(f"{name} = remote({name!r}{flag})")
         (target / f"{module}.py").write_text("\n".join(lines) + "\n")
