@@ -43,8 +43,7 @@ def available() -> str | None:
         return None
     for disable_userns, size in ((True, True), (False, True), (True, False), (False, False)):
         _features.update(disable_userns=disable_userns, size=size)
-        probe = [path, *_system_binds(), "--proc", "/proc", "--dev", "/dev", *_tmpfs("/tmp"),
-                 *_namespaces(drop_to_user=is_root()), "--", "/bin/true"]
+        probe = [path, *_Mounts(private_tmp=True).args, *_namespaces(drop_to_user=is_root()), "--", "/bin/true"]
         try:
             if subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0:
                 return path
@@ -81,9 +80,7 @@ def can_switch_uid() -> bool:
     uid = RUNNER_UID_BASE
     code = (f"import os; os.setgroups([]); os.setresgid({uid}, {uid}, {uid}); os.setresuid({uid}, {uid}, {uid}); "
             f"import encodings.idna")  # and still read the standard library through the directories made for it
-    mounts = _Mounts()
-    mounts.made.update(SYSTEM_DIRS)
-    mounts.args += [*_system_binds(), "--proc", "/proc", "--dev", "/dev"]
+    mounts = _Mounts(private_tmp=False)
     _python_binds(mounts)
     probe = [available(), *mounts.args, *_namespaces(drop_to_user=True), "--",
              *base_interpreter([sys.executable, "-I", "-S", "-c", code])]
@@ -123,9 +120,11 @@ class _Mounts:
     the Python installation (``/root/.pyenv/...``) or its own staging directory through them.
     """
 
-    def __init__(self) -> None:
-        self.args: list[str] = []
-        self.made: set[str] = {"/"}
+    def __init__(self, private_tmp: bool) -> None:
+        # every sandbox's first mounts: the system, /proc, /dev and maybe a private /tmp (mounts apply in order,
+        # so the binds added later, often under /tmp, land on top of it)
+        self.args = [*_system_binds(), "--proc", "/proc", "--dev", "/dev", *(_tmpfs("/tmp") if private_tmp else [])]
+        self.made = {"/", *SYSTEM_DIRS, "/proc", "/dev", *(["/tmp"] if private_tmp else [])}
 
     def parents(self, path: str) -> None:
         parts = Path(path).parts
@@ -172,11 +171,7 @@ def wrap(command: list[str], *, staging: Path, scratch: Path, read_only: Iterabl
     path = available()
     if path is None:
         raise RuntimeError("bubblewrap is not available here")
-    mounts = _Mounts()
-    mounts.made.update(SYSTEM_DIRS)
-    # mounts apply in order: the private /tmp first, so the binds below (often under /tmp) land on top
-    mounts.args += [*_system_binds(), "--proc", "/proc", "--dev", "/dev", *_tmpfs("/tmp")]
-    mounts.made.update({"/proc", "/dev", "/tmp"})
+    mounts = _Mounts(private_tmp=True)
     _python_binds(mounts)
     for extra in read_only:
         real = os.path.realpath(extra)
