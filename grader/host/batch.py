@@ -57,8 +57,7 @@ def grading_sandbox(choice: str = "auto", paths: Sequence[Path] = ()) -> Decisio
     Misuse when it cannot be had: an explicit choice this machine cannot meet; ``rlimits-only`` as root
     without asking for it (runners would run as root: ``--sandbox rlimits-only`` accepts that); a uid
     tier under which a runner could read one of ``paths`` (submissions, the gradebook) or the kit's secrets.
-    In a uid tier everything written from here on is private to the grader (umask 077). The caller tells
-    the tier with :func:`announce` once its other arguments are known to be good.
+    ``grader grade`` and Gradescope's ``run`` and ``check`` (:mod:`grader.host.gradescope`) all decide here.
     """
     from grader.jail import identity, sandbox
 
@@ -72,15 +71,7 @@ def grading_sandbox(choice: str = "auto", paths: Sequence[Path] = ()) -> Decisio
                      "--sandbox rlimits-only to accept it")
     if decision.exposure():
         raise Misuse(decision.exposure())
-    if decision.uses_uid:
-        os.umask(0o077)
     return decision
-
-
-def announce(decision: Decision) -> None:
-    """One line on stderr saying how runners are confined, unless it is bubblewrap (the normal case)."""
-    if decision.tier != "bwrap":
-        print(decision.line(), file=sys.stderr)
 
 
 def grader_version() -> str:
@@ -150,9 +141,12 @@ def grade(args: argparse.Namespace, options: JudgeOptions) -> int:
     digest = _suite_digest(args.suite)
     suite_path = [] if args.suite in ("hidden", "public") else [Path(args.suite)]
     decision = grading_sandbox(options.sandbox, [*paths.values(), args.out, *suite_path])
+    if decision.uses_uid:
+        os.umask(0o077)  # everything written from here on is private to the grader
     book = open_gradebook(args.out)
     with book:
-        announce(decision)
+        if decision.tier != "bwrap":  # the normal case goes without a word
+            print(decision.line(), file=sys.stderr)
         mode = decision.tier
         version, start = grader_version(), time.monotonic()
         subs = {student: load_submission(path) for student, path in sorted(paths.items())}

@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.vocabulary.commands import Misuse
 from grader.vocabulary.results import SubmissionStatus
 
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
@@ -65,17 +66,12 @@ def _metadata(root: Path) -> dict:
 def sandbox_tier(config: dict, root: Path) -> str:
     """The tier this container's runners get; Unsandboxable when runners would run as root or could read
     the kit (setup.sh's ``check`` says so when the autograder is built)."""
-    from grader.jail import identity, sandbox
+    from grader.host.batch import grading_sandbox
 
-    choice = str(config.get("sandbox", "auto"))
     try:
-        decision = sandbox.decide(choice, paths=[root / "results"])
-    except sandbox.SandboxUnavailable as err:
+        decision = grading_sandbox(str(config.get("sandbox", "auto")), [root / "results"])
+    except Misuse as err:
         raise Unsandboxable(str(err)) from None
-    if decision.tier == "rlimits-only" and identity.is_root() and sandbox.requested(choice) == "auto":
-        raise Unsandboxable("runners would run as root with rlimits only (" + "; ".join(decision.reasons) + ")")
-    if decision.exposure():
-        raise Unsandboxable(decision.exposure())
     print(f"autograder: {decision.line()}", file=sys.stderr)
     return decision.tier
 
