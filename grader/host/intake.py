@@ -198,16 +198,12 @@ def _read_dir(root: Path) -> dict[str, bytes | None]:
                 raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is a symbolic link")
             elif not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
                 raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is not a regular file")
+            elif info.st_size > MAX_MEMBER_BYTES:
+                raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is too large ({info.st_size} bytes)")
             else:
-                members[rel] = _read_capped(full, rel, info.st_size)
+                with open(full, "rb") as handle:
+                    members[rel] = handle.read(MAX_FILE_BYTES + 1)
     return members
-
-
-def _read_capped(path: Path, rel: str, size: int) -> bytes:
-    if size > MAX_MEMBER_BYTES:
-        raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is too large ({size} bytes)")
-    with open(path, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
 
 
 def _read_zip(path: Path) -> dict[str, bytes | None]:
@@ -233,8 +229,6 @@ def _read_zip(path: Path) -> dict[str, bytes | None]:
                 with archive.open(info) as handle:
                     members[name] = handle.read(MAX_FILE_BYTES + 1)  # never trust the header's size
             return members
-    except BadSubmission:
-        raise
     except UnicodeDecodeError:  # a name flagged as UTF-8 that is not
         raise BadSubmission(BAD_ARCHIVE, f"{shown(path.name)}: a member name is marked UTF-8 but is not "
                             "valid UTF-8") from None
