@@ -96,12 +96,8 @@ def collect_tests(suite: str | Path) -> list[dict]:
     """Every test of ``suite`` as the judge collects it (in a pytest of its own, without running anything):
     nodeid, file, doc, fixtures (all it uses, even indirectly), and its exercise, points and visibility
     markers (None where a test has none). SuiteError when the suite cannot be collected."""
-    kit_root = KIT
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(PYTHONPATH=os.pathsep.join(p for p in (str(kit_root), env.get("PYTHONPATH", "")) if p),
-               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     try:
-        proc = subprocess.run([sys.executable, "-c", _COLLECT, str(suite)], cwd=kit_root, env=env,
+        proc = subprocess.run([sys.executable, "-c", _COLLECT, str(suite)], cwd=KIT, env=_judge_environment(),
                               capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise SuiteError(f"the suite {str(suite)!r} cannot be collected: {err}") from None
@@ -124,11 +120,11 @@ def suite_hash(suite: str | Path = "hidden", exercises: Sequence[str] | None = N
 
 
 def _judge_environment() -> dict[str, str]:
+    """The judge's, and the collector's: none of the caller's pytest or minigrad settings, BLAS on one thread."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MINIGRAD_"))}
     env.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-                "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "MINIGRAD_KERNELS": "solutions"})
-    kit_root = str(KIT)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (kit_root, env.get("PYTHONPATH", "")) if p)
+                "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "MINIGRAD_KERNELS": "solutions",
+                "PYTHONPATH": os.pathsep.join(p for p in (str(KIT), env.get("PYTHONPATH", "")) if p)})
     return env
 
 
