@@ -103,17 +103,14 @@ class CheckReport:
                                      "tests": [r.to_dict() for r in self.runs[name][0]]}
                               for name in self.exercises}}
 
-    def text(self, header: bool = True) -> str:
+    def text(self) -> str:
         """The table ``grader check`` prints: a block per exercise, then the public/hidden summary."""
-        blocks = [f"grader check: public tests on {self.folder}\n"] if header else []
+        blocks = [f"grader check: public tests on {self.folder}\n"]
         blocks += [check_table(name, *self.runs[name]) + "\n" for name in self.exercises]
         blocks.append(check_summary(self.points, self.max_points, self.exercises))
         return "\n".join(blocks)
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def __repr__(self) -> str:  # what a Python prompt shows for ``check("conv")``
+    def __repr__(self) -> str:  # what a Python prompt shows for ``check("conv")``, and ``str()`` too
         return self.text()
 
     def _repr_html_(self) -> str:  # what Jupyter shows
@@ -151,12 +148,10 @@ def run_check(exercises: Iterable[str] | None = None, folder: str | Path | None 
 
 
 def _progress(names: tuple[str, ...], show: bool) -> Iterable[str]:
-    if not show:
-        yield from names
-        return
     from tqdm import tqdm
 
-    with tqdm(names, desc="public tests", unit="exercise", file=sys.stderr, leave=False, disable=None) as bar:
+    with tqdm(names, desc="public tests", unit="exercise", file=sys.stderr, leave=False,
+              disable=None if show else True) as bar:
         for name in bar:
             bar.set_postfix_str(name)
             yield name

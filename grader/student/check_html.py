@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from grader.reports.text import TAGS, failure_line, hint, num
+from grader.reports.text import TAGS, check_summary, failure_line, hint, num
 from grader.vocabulary.exercises import TITLES
 from grader.vocabulary.results import NOT_IMPLEMENTED, TestResult, TestStatus
 
@@ -61,8 +61,7 @@ def check_html(report: CheckReport) -> str:
     """The whole report as one HTML fragment."""
     blocks = [_exercise(name, *report.runs[name], report) for name in report.exercises]
     colour = "#1a7f37" if report.passed else "#cf222e"
-    summary = (f'<p style="margin:0.8em 0 0 0;font-weight:600;color:{colour}">public {num(report.points)}/'
-               f"{num(report.max_points)} points; {num(report.hidden_points)} more points in hidden tests, "
-               "graded later</p>")
+    summary = (f'<p style="margin:0.8em 0 0 0;font-weight:600;color:{colour}">'
+               f"{escape(check_summary(report.points, report.max_points, report.exercises))}</p>")
     return (f'<div class="grader-check"><p style="color:#6e7781;margin:0">grader check: public tests on '
             f"<code>{escape(str(report.folder))}</code></p>" + "".join(blocks) + summary + "</div>")
