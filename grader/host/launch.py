@@ -39,7 +39,6 @@ class SuiteRun:
 
     results: list[TestResult]
     duration: float
-    suite_hash: str
     status: RunStatus = RunStatus.COMPLETED
     message: str = ""
     sandbox: str = ""  # "bwrap" or "rlimits-only": how the judge ran the runners
@@ -139,7 +138,6 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
     the system's).
     """
     root, files = suite_files(suite, exercises)
-    digest = suite_hash(suite, exercises)
     start = time.monotonic()
     env = _judge_environment()
     options = replace(options or JudgeOptions(), **changes)
@@ -174,7 +172,7 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
         payload = _read_results(results_path)
         if payload is None:
             tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]
-            return SuiteRun([], time.monotonic() - start, digest, RunStatus.ERROR,
+            return SuiteRun([], time.monotonic() - start, RunStatus.ERROR,
                             "the judge wrote no results: " + " | ".join(tail))
         if status is RunStatus.COMPLETED and judge.returncode not in (0, 1):
             status, message = RunStatus.ERROR, f"the judge exited with status {judge.returncode}{_last_error(log)}"
@@ -183,8 +181,7 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
     uids = [u for u in runners.get("uids", []) if type(u) is int]
     notes = runners.get("notes") if isinstance(runners.get("notes"), dict) else {}
     notes = {str(k): [str(n) for n in v] for k, v in notes.items() if isinstance(v, list)}
-    return SuiteRun(results, time.monotonic() - start, digest, status, message, str(runners.get("sandbox", "")),
-                    uids, notes)
+    return SuiteRun(results, time.monotonic() - start, status, message, str(runners.get("sandbox", "")), uids, notes)
 
 
 def _last_error(log: bytes) -> str:
