@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import astuple, fields
 from pathlib import Path
 from typing import IO
@@ -162,11 +163,8 @@ def read(out: Path) -> Stored:
     path = Path(out) / DB_NAME
     if not path.is_file():
         raise FileNotFoundError(f"no gradebook at {path}")
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-    try:
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)) as db:
         return _stored(db)
-    finally:
-        db.close()
 
 
 def _records(db: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[GradeRecord]:

@@ -58,9 +58,7 @@ def _metadata(root: Path) -> dict:
     except (OSError, ValueError):
         return {}
     users = data.get("users") if isinstance(data, dict) else None
-    if isinstance(users, list):
-        return {"users": [u.get("email", "") for u in users if isinstance(u, dict)]}
-    return {}
+    return {"users": [u.get("email", "") for u in users if isinstance(u, dict)]} if isinstance(users, list) else {}
 
 
 def sandbox_tier(config: dict, root: Path) -> str:

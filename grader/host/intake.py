@@ -142,10 +142,8 @@ def _select(sub: Submission, members: dict[str, bytes | None]) -> None:
         more = len(sub.ignored) - len(listed)
         sub.notes.append(f"ignored {', '.join(listed)}" + (f" and {more} more" if more else ""))
     manifest = members.get(base + MANIFEST)
-    if manifest is not None:
-        problem = verify_manifest(manifest, sub.files)
-        if problem:
-            sub.notes.append(problem)
+    if manifest is not None and (problem := verify_manifest(manifest, sub.files)):
+        sub.notes.append(problem)
     sub.message = "; ".join(sub.notes)
 
 
@@ -156,10 +154,7 @@ def _find_base(members: dict[str, bytes | None]) -> str | None:
     if len(tops) == 1:
         top = tops.pop()
         candidates += [f"{top}/", f"{top}/exercises/"]
-    for base in candidates:
-        if any(base + name in members for name in EXERCISE_FILES):
-            return base
-    return None
+    return next((base for base in candidates if any(base + name in members for name in EXERCISE_FILES)), None)
 
 
 def _file_hash(path: Path) -> str:
