@@ -27,25 +27,20 @@ from grader.vocabulary.kit import installed_exercises
 from grader.vocabulary.options import JudgeOptions
 from grader.vocabulary.results import ExerciseTotal, RunStatus, TestResult, by_exercise
 
-__all__ = ["CheckError", "CheckReport", "find_exercises", "kit_exercises_dir", "run_check"]
+__all__ = ["CheckError", "CheckReport", "find_exercises", "run_check"]
 
 
 class CheckError(ValueError):
     """Bad input to a check (an unknown exercise, no exercises folder): one line."""
 
 
-def kit_exercises_dir() -> Path:
-    """The folder of the ``exercises`` package this grader sees (the checkout's), else ./exercises."""
-    return installed_exercises() or Path("exercises")
-
-
 def find_exercises(given: str | Path | None, option: str = "--dir") -> Path:
-    """``given`` or the kit's exercises folder, checked to hold at least one exercise file.
+    """``given``, else the kit's exercises folder (else ./exercises), checked to hold at least one exercise file.
 
     ``option`` is how the caller spells the argument in messages (``--dir`` on the command line, ``dir=``
     in Python). Raises :class:`CheckError` with one line.
     """
-    folder = Path(given) if given is not None else kit_exercises_dir()
+    folder = Path(given) if given is not None else (installed_exercises() or Path("exercises"))
     if folder.is_file():
         raise CheckError(f"{option} {folder} is a file: give the folder holding {', '.join(EXERCISE_FILES)}")
     if not folder.is_dir():

@@ -49,9 +49,8 @@ def _exercise(name: str, results: list[TestResult], problem: str, report: CheckR
         parts.append(f'<table style="border-collapse:collapse;margin:0"><thead><tr><th style="{CELL}">status</th>'
                      f'<th style="{CELL}">test</th><th style="{CELL}text-align:right">points</th></tr></thead>'
                      f"<tbody>{rows}</tbody></table>")
-    failing = [r for r in results if not r.passed]
-    if failing:
-        first = failing[0]
+    first = next((r for r in results if not r.passed), None)
+    if first is not None:
         parts.append(f'<p style="margin:0.4em 0"><b>first failure:</b> <code>{escape(failure_line(first))}</code>'
                      f"<br><b>hint:</b> {escape(hint(first))}</p>")
     return "".join(parts)
