@@ -57,8 +57,7 @@ def grading_sandbox(choice: str = "auto", paths: Sequence[Path] = ()) -> Decisio
     Misuse when it cannot be had: an explicit choice this machine cannot meet; ``rlimits-only`` as root
     without asking for it (runners would run as root: ``--sandbox rlimits-only`` accepts that); a uid
     tier under which a runner could read one of ``paths`` (submissions, the gradebook) or the kit's secrets.
-    In a uid tier everything written from here on is private to the grader (umask 077). The caller tells
-    the tier with :func:`announce` once its other arguments are known to be good.
+    ``grader grade`` and Gradescope's ``run`` and ``check`` (:mod:`grader.host.gradescope`) all decide here.
     """
     from grader.jail import identity, sandbox
 
@@ -72,15 +71,7 @@ def grading_sandbox(choice: str = "auto", paths: Sequence[Path] = ()) -> Decisio
                      "--sandbox rlimits-only to accept it")
     if decision.exposure():
         raise Misuse(decision.exposure())
-    if decision.uses_uid:
-        os.umask(0o077)
     return decision
-
-
-def announce(decision: Decision) -> None:
-    """One line on stderr saying how runners are confined, unless it is bubblewrap (the normal case)."""
-    if decision.tier != "bwrap":
-        print(decision.line(), file=sys.stderr)
 
 
 def grader_version() -> str:
@@ -150,20 +141,18 @@ def grade(args: argparse.Namespace, options: JudgeOptions) -> int:
     digest = _suite_digest(args.suite)
     suite_path = [] if args.suite in ("hidden", "public") else [Path(args.suite)]
     decision = grading_sandbox(options.sandbox, [*paths.values(), args.out, *suite_path])
-    book = open_gradebook(args.out)
-    with book:
-        announce(decision)
+    if decision.uses_uid:
+        os.umask(0o077)  # everything written from here on is private to the grader
+    with open_gradebook(args.out) as book:
+        if decision.tier != "bwrap":  # the normal case goes without a word
+            print(decision.line(), file=sys.stderr)
         mode = decision.tier
         version, start = grader_version(), time.monotonic()
         subs = {student: load_submission(path) for student, path in sorted(paths.items())}
-        todo, skipped = [], 0
-        for student, sub in subs.items():
-            if args.only and student not in args.only:
-                continue
-            if not (args.force or args.only) and book.is_current(student, sub.content_hash, digest, version, mode):
-                skipped += 1
-                continue
-            todo.append(sub)
+        chosen = [sub for student, sub in subs.items() if not args.only or student in args.only]
+        todo = [sub for sub in chosen
+                if args.force or args.only or not book.is_current(sub.student, sub.content_hash, digest, version, mode)]
+        skipped = len(chosen) - len(todo)
         from grader.reports.publish import publish
 
         try:
@@ -177,7 +166,7 @@ def grade(args: argparse.Namespace, options: JudgeOptions) -> int:
         except Exception as err:  # an optional report: its failure is told, the grades stand
             integrity = ""
             print(f"grader grade: the integrity reports failed: {type(err).__name__}: {err}", file=sys.stderr)
-    left_out = f", {len(paths) - len(todo) - skipped} not in --only" if args.only else ""
+    left_out = f", {len(paths) - len(chosen)} not in --only" if args.only else ""
     print(f"graded {len(todo)} submission{'' if len(todo) == 1 else 's'} in {time.monotonic() - start:.1f} s; "
           f"skipped {skipped} unchanged{' (--force regrades them)' if skipped else ''}{left_out}")
     for line in sorted(problems):
@@ -235,7 +224,9 @@ def _grade_batch(book: Gradebook, todo: list[Submission], args: argparse.Namespa
                 bar.set_postfix_str(record.student)
                 bar.update()
     except BaseException as err:  # Ctrl-C, SIGTERM, or the gradebook failing: record nothing more, stop judges
-        _ignore_signals()
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
         pool.shutdown(wait=False, cancel_futures=True)
         stop_judges(futures)
         if isinstance(err, KeyboardInterrupt):
@@ -245,12 +236,6 @@ def _grade_batch(book: Gradebook, todo: list[Submission], args: argparse.Namespa
         raise
     pool.shutdown(wait=True)
     return problems
-
-
-def _ignore_signals() -> None:
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
 
 
 def stop_judges(futures: Sequence[Future], limit: float = 10.0) -> None:
@@ -305,10 +290,8 @@ def _grade_one(sub: Submission, suite: str, options: JudgeOptions, digest: str, 
         except Exception as err:  # the grader's own failure: record it, the batch goes on
             status, message = SubmissionStatus.ERROR, f"{type(err).__name__}: {err}"
     max_score = sum(r.max_points for r in results) if results else total_weight()
-    record = GradeRecord(student=sub.student, content_hash=sub.content_hash, suite_hash=digest,
-                         grader_version=version, status=status, score=round(sum(r.points for r in results), 6),
-                         max_score=round(max_score, 6), started=started,
-                         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                         duration=round(time.monotonic() - clock, 3), message=message,
-                         sandbox=sandbox)
-    return record, results
+    return GradeRecord(student=sub.student, content_hash=sub.content_hash, suite_hash=digest,
+                       grader_version=version, status=status, score=round(sum(r.points for r in results), 6),
+                       max_score=round(max_score, 6), started=started,
+                       finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                       duration=round(time.monotonic() - clock, 3), message=message, sandbox=sandbox), results

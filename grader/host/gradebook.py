@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import astuple, fields
 from pathlib import Path
 from typing import IO
@@ -39,8 +40,8 @@ CREATE TABLE IF NOT EXISTS tests (
     not_implemented INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS tests_by_student ON tests (student);
 """
-TEST_COLUMNS = ("nodeid", "name", "exercise", "points", "max_points", "status", "output", "visibility", "seed",
-                "duration", "not_implemented")
+RECORD_COLUMNS = tuple(f.name for f in fields(GradeRecord))
+TEST_COLUMNS = tuple(f.name for f in fields(TestResult))
 
 
 class GradebookBusy(RuntimeError):
@@ -101,13 +102,11 @@ class Gradebook:
             raise
         self.remove_stale_temp_files()
 
-    def remove_stale_temp_files(self) -> list[Path]:
+    def remove_stale_temp_files(self) -> None:
         """Delete the temp files of an atomic write a killed run never finished (safe: we hold the lock)."""
         folders = [self.out, *(p for p in self.out.iterdir() if p.is_dir())]
-        stale = [p for folder in folders for p in folder.glob(TEMP_GLOB) if p.is_file()]
-        for path in stale:
+        for path in [p for folder in folders for p in folder.glob(TEMP_GLOB) if p.is_file()]:
             path.unlink(missing_ok=True)
-        return stale
 
     def close(self) -> None:
         self.db.close()
@@ -123,14 +122,8 @@ class Gradebook:
         records = _records(self.db, "WHERE student = ?", (student,))
         return records[0] if records else None
 
-    def tests_of(self, student: str) -> list[TestResult]:
-        return [result for _, result in _tests(self.db, "WHERE student = ?", (student,))]
-
-    def students(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT student FROM submissions ORDER BY student")]
-
     def stored(self) -> Stored:
-        return Stored(_records(self.db), _tests(self.db))
+        return _stored(self.db)
 
     def is_current(self, student: str, content_hash: str, suite_hash: str, grader_version: str,
                    sandbox: str = "") -> bool:
@@ -150,14 +143,13 @@ class Gradebook:
     def record(self, record: GradeRecord, results: Sequence[TestResult]) -> None:
         """Store one graded submission, replacing its old rows, in one transaction."""
         student = check_student_id(record.student)
-        rows = [(student, *(getattr(r, c) for c in TEST_COLUMNS)) for r in results]
-        columns = [f.name for f in fields(GradeRecord)]
+        rows = [(student, *astuple(r)) for r in results]
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.execute("DELETE FROM tests WHERE student = ?", (student,))
             self.db.execute("DELETE FROM submissions WHERE student = ?", (student,))
-            self.db.execute(f"INSERT INTO submissions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                            astuple(record))
+            self.db.execute(f"INSERT INTO submissions ({', '.join(RECORD_COLUMNS)}) "
+                            f"VALUES ({', '.join('?' * len(RECORD_COLUMNS))})", astuple(record))
             self.db.executemany(f"INSERT INTO tests (student, {', '.join(TEST_COLUMNS)}) "
                                 f"VALUES ({', '.join('?' * (len(TEST_COLUMNS) + 1))})", rows)
             self.db.execute("COMMIT")
@@ -171,19 +163,15 @@ def read(out: Path) -> Stored:
     path = Path(out) / DB_NAME
     if not path.is_file():
         raise FileNotFoundError(f"no gradebook at {path}")
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-    try:
-        return Stored(_records(db), _tests(db))
-    finally:
-        db.close()
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)) as db:
+        return _stored(db)
 
 
 def _records(db: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[GradeRecord]:
-    columns = ", ".join(f.name for f in fields(GradeRecord))
-    return [GradeRecord(*row) for row in db.execute(f"SELECT {columns} FROM submissions {where} ORDER BY student",
-                                                    args)]
+    rows = db.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM submissions {where} ORDER BY student", args)
+    return [GradeRecord(*row) for row in rows]
 
 
-def _tests(db: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[tuple[str, TestResult]]:
-    rows = db.execute(f"SELECT student, {', '.join(TEST_COLUMNS)} FROM tests {where} ORDER BY rowid", args)
-    return [(row[0], TestResult.from_dict(dict(zip(TEST_COLUMNS, row[1:])))) for row in rows]
+def _stored(db: sqlite3.Connection) -> Stored:
+    rows = db.execute(f"SELECT student, {', '.join(TEST_COLUMNS)} FROM tests ORDER BY rowid")
+    return Stored(_records(db), [(row[0], TestResult.from_dict(dict(zip(TEST_COLUMNS, row[1:])))) for row in rows])

@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.vocabulary.commands import Misuse
 from grader.vocabulary.results import SubmissionStatus
 
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
@@ -57,25 +58,18 @@ def _metadata(root: Path) -> dict:
     except (OSError, ValueError):
         return {}
     users = data.get("users") if isinstance(data, dict) else None
-    if isinstance(users, list):
-        return {"users": [u.get("email", "") for u in users if isinstance(u, dict)]}
-    return {}
+    return {"users": [u.get("email", "") for u in users if isinstance(u, dict)]} if isinstance(users, list) else {}
 
 
 def sandbox_tier(config: dict, root: Path) -> str:
     """The tier this container's runners get; Unsandboxable when runners would run as root or could read
     the kit (setup.sh's ``check`` says so when the autograder is built)."""
-    from grader.jail import identity, sandbox
+    from grader.host.batch import grading_sandbox
 
-    choice = str(config.get("sandbox", "auto"))
     try:
-        decision = sandbox.decide(choice, paths=[root / "results"])
-    except sandbox.SandboxUnavailable as err:
+        decision = grading_sandbox(str(config.get("sandbox", "auto")), [root / "results"])
+    except Misuse as err:
         raise Unsandboxable(str(err)) from None
-    if decision.tier == "rlimits-only" and identity.is_root() and sandbox.requested(choice) == "auto":
-        raise Unsandboxable("runners would run as root with rlimits only (" + "; ".join(decision.reasons) + ")")
-    if decision.exposure():
-        raise Unsandboxable(decision.exposure())
     print(f"autograder: {decision.line()}", file=sys.stderr)
     return decision.tier
 

@@ -142,10 +142,8 @@ def _select(sub: Submission, members: dict[str, bytes | None]) -> None:
         more = len(sub.ignored) - len(listed)
         sub.notes.append(f"ignored {', '.join(listed)}" + (f" and {more} more" if more else ""))
     manifest = members.get(base + MANIFEST)
-    if manifest is not None:
-        problem = verify_manifest(manifest, sub.files)
-        if problem:
-            sub.notes.append(problem)
+    if manifest is not None and (problem := verify_manifest(manifest, sub.files)):
+        sub.notes.append(problem)
     sub.message = "; ".join(sub.notes)
 
 
@@ -156,10 +154,7 @@ def _find_base(members: dict[str, bytes | None]) -> str | None:
     if len(tops) == 1:
         top = tops.pop()
         candidates += [f"{top}/", f"{top}/exercises/"]
-    for base in candidates:
-        if any(base + name in members for name in EXERCISE_FILES):
-            return base
-    return None
+    return next((base for base in candidates if any(base + name in members for name in EXERCISE_FILES)), None)
 
 
 def _file_hash(path: Path) -> str:
@@ -198,16 +193,12 @@ def _read_dir(root: Path) -> dict[str, bytes | None]:
                 raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is a symbolic link")
             elif not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
                 raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is not a regular file")
+            elif info.st_size > MAX_MEMBER_BYTES:
+                raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is too large ({info.st_size} bytes)")
             else:
-                members[rel] = _read_capped(full, rel, info.st_size)
+                with open(full, "rb") as handle:
+                    members[rel] = handle.read(MAX_FILE_BYTES + 1)
     return members
-
-
-def _read_capped(path: Path, rel: str, size: int) -> bytes:
-    if size > MAX_MEMBER_BYTES:
-        raise BadSubmission(BAD_ARCHIVE, f"{shown(rel)} is too large ({size} bytes)")
-    with open(path, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
 
 
 def _read_zip(path: Path) -> dict[str, bytes | None]:
@@ -233,8 +224,6 @@ def _read_zip(path: Path) -> dict[str, bytes | None]:
                 with archive.open(info) as handle:
                     members[name] = handle.read(MAX_FILE_BYTES + 1)  # never trust the header's size
             return members
-    except BadSubmission:
-        raise
     except UnicodeDecodeError:  # a name flagged as UTF-8 that is not
         raise BadSubmission(BAD_ARCHIVE, f"{shown(path.name)}: a member name is marked UTF-8 but is not "
                             "valid UTF-8") from None

@@ -39,7 +39,6 @@ class SuiteRun:
 
     results: list[TestResult]
     duration: float
-    suite_hash: str
     status: RunStatus = RunStatus.COMPLETED
     message: str = ""
     sandbox: str = ""  # "bwrap" or "rlimits-only": how the judge ran the runners
@@ -96,12 +95,8 @@ def collect_tests(suite: str | Path) -> list[dict]:
     """Every test of ``suite`` as the judge collects it (in a pytest of its own, without running anything):
     nodeid, file, doc, fixtures (all it uses, even indirectly), and its exercise, points and visibility
     markers (None where a test has none). SuiteError when the suite cannot be collected."""
-    kit_root = KIT
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(PYTHONPATH=os.pathsep.join(p for p in (str(kit_root), env.get("PYTHONPATH", "")) if p),
-               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     try:
-        proc = subprocess.run([sys.executable, "-c", _COLLECT, str(suite)], cwd=kit_root, env=env,
+        proc = subprocess.run([sys.executable, "-c", _COLLECT, str(suite)], cwd=KIT, env=_judge_environment(),
                               capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise SuiteError(f"the suite {str(suite)!r} cannot be collected: {err}") from None
@@ -124,11 +119,11 @@ def suite_hash(suite: str | Path = "hidden", exercises: Sequence[str] | None = N
 
 
 def _judge_environment() -> dict[str, str]:
+    """The judge's, and the collector's: none of the caller's pytest or minigrad settings, BLAS on one thread."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MINIGRAD_"))}
     env.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-                "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "MINIGRAD_KERNELS": "solutions"})
-    kit_root = str(KIT)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (kit_root, env.get("PYTHONPATH", "")) if p)
+                "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "MINIGRAD_KERNELS": "solutions",
+                "PYTHONPATH": os.pathsep.join(p for p in (str(KIT), env.get("PYTHONPATH", "")) if p)})
     return env
 
 
@@ -143,7 +138,6 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
     the system's).
     """
     root, files = suite_files(suite, exercises)
-    digest = suite_hash(suite, exercises)
     start = time.monotonic()
     env = _judge_environment()
     options = replace(options or JudgeOptions(), **changes)
@@ -178,7 +172,7 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
         payload = _read_results(results_path)
         if payload is None:
             tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]
-            return SuiteRun([], time.monotonic() - start, digest, RunStatus.ERROR,
+            return SuiteRun([], time.monotonic() - start, RunStatus.ERROR,
                             "the judge wrote no results: " + " | ".join(tail))
         if status is RunStatus.COMPLETED and judge.returncode not in (0, 1):
             status, message = RunStatus.ERROR, f"the judge exited with status {judge.returncode}{_last_error(log)}"
@@ -187,8 +181,7 @@ def run_suite(exercises_dir: str | Path, suite: str | Path = "hidden", exercises
     uids = [u for u in runners.get("uids", []) if type(u) is int]
     notes = runners.get("notes") if isinstance(runners.get("notes"), dict) else {}
     notes = {str(k): [str(n) for n in v] for k, v in notes.items() if isinstance(v, list)}
-    return SuiteRun(results, time.monotonic() - start, digest, status, message, str(runners.get("sandbox", "")),
-                    uids, notes)
+    return SuiteRun(results, time.monotonic() - start, status, message, str(runners.get("sandbox", "")), uids, notes)
 
 
 def _last_error(log: bytes) -> str:

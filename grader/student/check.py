@@ -27,25 +27,20 @@ from grader.vocabulary.kit import installed_exercises
 from grader.vocabulary.options import JudgeOptions
 from grader.vocabulary.results import ExerciseTotal, RunStatus, TestResult, by_exercise
 
-__all__ = ["CheckError", "CheckReport", "find_exercises", "kit_exercises_dir", "run_check"]
+__all__ = ["CheckError", "CheckReport", "find_exercises", "run_check"]
 
 
 class CheckError(ValueError):
     """Bad input to a check (an unknown exercise, no exercises folder): one line."""
 
 
-def kit_exercises_dir() -> Path:
-    """The folder of the ``exercises`` package this grader sees (the checkout's), else ./exercises."""
-    return installed_exercises() or Path("exercises")
-
-
 def find_exercises(given: str | Path | None, option: str = "--dir") -> Path:
-    """``given`` or the kit's exercises folder, checked to hold at least one exercise file.
+    """``given``, else the kit's exercises folder (else ./exercises), checked to hold at least one exercise file.
 
     ``option`` is how the caller spells the argument in messages (``--dir`` on the command line, ``dir=``
     in Python). Raises :class:`CheckError` with one line.
     """
-    folder = Path(given) if given is not None else kit_exercises_dir()
+    folder = Path(given) if given is not None else (installed_exercises() or Path("exercises"))
     if folder.is_file():
         raise CheckError(f"{option} {folder} is a file: give the folder holding {', '.join(EXERCISE_FILES)}")
     if not folder.is_dir():
@@ -103,17 +98,14 @@ class CheckReport:
                                      "tests": [r.to_dict() for r in self.runs[name][0]]}
                               for name in self.exercises}}
 
-    def text(self, header: bool = True) -> str:
+    def text(self) -> str:
         """The table ``grader check`` prints: a block per exercise, then the public/hidden summary."""
-        blocks = [f"grader check: public tests on {self.folder}\n"] if header else []
+        blocks = [f"grader check: public tests on {self.folder}\n"]
         blocks += [check_table(name, *self.runs[name]) + "\n" for name in self.exercises]
         blocks.append(check_summary(self.points, self.max_points, self.exercises))
         return "\n".join(blocks)
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def __repr__(self) -> str:  # what a Python prompt shows for ``check("conv")``
+    def __repr__(self) -> str:  # what a Python prompt shows for ``check("conv")``, and ``str()`` too
         return self.text()
 
     def _repr_html_(self) -> str:  # what Jupyter shows
@@ -151,12 +143,10 @@ def run_check(exercises: Iterable[str] | None = None, folder: str | Path | None 
 
 
 def _progress(names: tuple[str, ...], show: bool) -> Iterable[str]:
-    if not show:
-        yield from names
-        return
     from tqdm import tqdm
 
-    with tqdm(names, desc="public tests", unit="exercise", file=sys.stderr, leave=False, disable=None) as bar:
+    with tqdm(names, desc="public tests", unit="exercise", file=sys.stderr, leave=False,
+              disable=None if show else True) as bar:
         for name in bar:
             bar.set_postfix_str(name)
             yield name

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from grader.reports.text import TAGS, failure_line, hint, num
+from grader.reports.text import TAGS, check_summary, failure_line, hint, num
 from grader.vocabulary.exercises import TITLES
 from grader.vocabulary.results import NOT_IMPLEMENTED, TestResult, TestStatus
 
@@ -49,9 +49,8 @@ def _exercise(name: str, results: list[TestResult], problem: str, report: CheckR
         parts.append(f'<table style="border-collapse:collapse;margin:0"><thead><tr><th style="{CELL}">status</th>'
                      f'<th style="{CELL}">test</th><th style="{CELL}text-align:right">points</th></tr></thead>'
                      f"<tbody>{rows}</tbody></table>")
-    failing = [r for r in results if not r.passed]
-    if failing:
-        first = failing[0]
+    first = next((r for r in results if not r.passed), None)
+    if first is not None:
         parts.append(f'<p style="margin:0.4em 0"><b>first failure:</b> <code>{escape(failure_line(first))}</code>'
                      f"<br><b>hint:</b> {escape(hint(first))}</p>")
     return "".join(parts)
@@ -61,8 +60,7 @@ def check_html(report: CheckReport) -> str:
     """The whole report as one HTML fragment."""
     blocks = [_exercise(name, *report.runs[name], report) for name in report.exercises]
     colour = "#1a7f37" if report.passed else "#cf222e"
-    summary = (f'<p style="margin:0.8em 0 0 0;font-weight:600;color:{colour}">public {num(report.points)}/'
-               f"{num(report.max_points)} points; {num(report.hidden_points)} more points in hidden tests, "
-               "graded later</p>")
+    summary = (f'<p style="margin:0.8em 0 0 0;font-weight:600;color:{colour}">'
+               f"{escape(check_summary(report.points, report.max_points, report.exercises))}</p>")
     return (f'<div class="grader-check"><p style="color:#6e7781;margin:0">grader check: public tests on '
             f"<code>{escape(str(report.folder))}</code></p>" + "".join(blocks) + summary + "</div>")

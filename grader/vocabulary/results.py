@@ -16,11 +16,8 @@ from grader.vocabulary.exercises import EXERCISES
 class Word(str, Enum):
     """A str-valued enum (StrEnum before Python 3.11): equal to, printed, and stored (JSON, SQLite) as its value."""
 
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # format() and f-strings use it too (Enum.__format__ formats str(self))
         return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @property
     def label(self) -> str:
@@ -112,8 +109,7 @@ class TestResult:
         if not isinstance(data, Mapping):
             raise ValueError(f"a test result must be a JSON object, got {type(data).__name__}")
         label = data.get("nodeid", "?")
-        required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
-        missing = [key for key in required if key not in data]
+        missing = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.name not in data]
         if missing:
             raise ValueError(f"test result {label!r} lacks {', '.join(missing)}")
         for key, words in (("status", TestStatus), ("visibility", Visibility)):
@@ -138,9 +134,7 @@ class TestResult:
 
 def status_label(result: TestResult) -> str:
     """A test's status in words: "not implemented yet", "out of memory", "tampered", "failed", ..."""
-    if result.not_implemented:
-        return NOT_IMPLEMENTED
-    return result.status.label
+    return NOT_IMPLEMENTED if result.not_implemented else result.status.label
 
 
 @dataclass(frozen=True)
