@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from grader.instructor.integrity.similarity import COMMON_FRACTION, COMMON_MIN, K, W, similar_pairs
-from grader.instructor.integrity.static import DEFAULT_FORBIDDEN, KINDS, Flag, flag_source
+from grader.instructor.integrity.static import KINDS, Flag, flag_source
 from grader.vocabulary.exercises import EXERCISE_FILES
 from grader.vocabulary.files import atomic_write_text
 from grader.vocabulary.kit import installed_exercises
@@ -40,16 +40,13 @@ def kit_stubs() -> dict[str, str]:
             if (folder / name).is_file()}
 
 
-def write_reports(out_dir: Path, submissions: Sources, base: Mapping[str, str | bytes] | None = None, *,
-                  top: int = 25, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> dict[str, Any]:
-    """Flag and compare ``submissions`` (student -> file name -> source text or bytes); write both reports.
-
-    ``base`` is the handout (file name -> source), by default the kit's ``exercises/`` stubs. Returns the
-    JSON payload. Each file is replaced atomically.
+def write_reports(out_dir: Path, submissions: Sources) -> dict[str, Any]:
+    """Flag and compare ``submissions`` (student -> file name -> source text or bytes), code of the handout
+    (the kit's ``exercises/`` stubs) left out of the comparison; write both reports. Returns the JSON
+    payload. Each file is replaced atomically.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    forbidden = frozenset(forbidden)
     cache: dict[tuple[str, str], list[Flag]] = {}
     students: dict[str, Any] = {}
     for student in sorted(submissions):
@@ -58,12 +55,12 @@ def write_reports(out_dir: Path, submissions: Sources, base: Mapping[str, str | 
             raw = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
             key = (name, hashlib.sha1(raw).hexdigest())
             if key not in cache:
-                cache[key] = flag_source(name, source, forbidden)
+                cache[key] = flag_source(name, source)
             flags += cache[key]
         students[student] = {"flags": [asdict(flag) for flag in flags],
                              "counts": dict(sorted(Counter(flag.kind for flag in flags).items()))}
-    base = kit_stubs() if base is None else base
-    pairs = similar_pairs(submissions, base, top=top)
+    base = kit_stubs()
+    pairs = similar_pairs(submissions, base, top=25)
     by_kind = Counter(kind for info in students.values() for kind in info["counts"])
     payload: dict[str, Any] = {
         "format": FORMAT,

@@ -171,15 +171,14 @@ def winnow(hashes: np.ndarray, w: int = W) -> dict[int, int]:
     return chosen
 
 
-def fingerprint(source: str | bytes, k: int = K, w: int = W) -> Document:
+def fingerprint(source: str | bytes) -> Document:
     """The :class:`Document` of one source file."""
     texts, lines = normalized_tokens(source)
-    return Document(np.array(lines, dtype=np.int64).reshape(-1, 2), winnow(kgram_hashes(texts, k), w))
+    return Document(np.array(lines, dtype=np.int64).reshape(-1, 2), winnow(kgram_hashes(texts)))
 
 
 def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Mapping[str, str | bytes] | None = None,
-                  *, top: int = 20, k: int = K, w: int = W, common_fraction: float = COMMON_FRACTION,
-                  common_min: int = COMMON_MIN) -> list[Pair]:
+                  *, top: int = 20) -> list[Pair]:
     """The ``top`` most similar pairs of students (score > 0), best first, with per-file scores and matches.
 
     ``submissions`` maps student -> file name -> source; ``base`` maps file name -> handout source (None or
@@ -192,12 +191,12 @@ def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Ma
             raw = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
             key = hashlib.sha1(raw).hexdigest()
             if key not in cache:
-                cache[key] = fingerprint(source, k, w)
+                cache[key] = fingerprint(source)
             docs[name][student] = cache[key]
     ignored: set[int] = set()
     for source in (base or {}).values():
-        ignored.update(kgram_hashes(normalized_tokens(source)[0], k).tolist())
-    max_df = max(common_min, int(common_fraction * len(submissions)))
+        ignored.update(kgram_hashes(normalized_tokens(source)[0]).tolist())
+    max_df = max(COMMON_MIN, int(COMMON_FRACTION * len(submissions)))
     kept: dict[tuple[str, str], dict[int, int]] = {}  # (file, student) -> the fingerprints that count
     shared: Counter[tuple[str, str, str]] = Counter()
     for name, by_student in docs.items():
@@ -229,25 +228,25 @@ def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Ma
         file_scores = {}
         for name, count in sorted(per_pair[a, b].items()):
             fa, fb = kept[name, a], kept[name, b]
-            matches = _matches(fa, fb, docs[name][a].lines, docs[name][b].lines, k, w)
+            matches = _matches(fa, fb, docs[name][a].lines, docs[name][b].lines)
             file_scores[name] = FileScore(count / (len(fa) + len(fb) - count), count, matches)
         pairs.append(Pair(a, b, score, both, file_scores))
     return pairs
 
 
-def _matches(fa: dict[int, int], fb: dict[int, int], lines_a: np.ndarray, lines_b: np.ndarray, k: int, w: int,
+def _matches(fa: dict[int, int], fb: dict[int, int], lines_a: np.ndarray, lines_b: np.ndarray,
              limit: int = 10) -> list[Match]:
     """Shared fingerprints grouped into runs that advance together in both files, as line ranges."""
     spots = sorted((fa[v], fb[v]) for v in fa.keys() & fb.keys())
     runs: list[list[tuple[int, int]]] = []
     for pa, pb in spots:
-        if runs and pa - runs[-1][-1][0] <= 2 * w and 0 <= pb - runs[-1][-1][1] <= 2 * w:
+        if runs and pa - runs[-1][-1][0] <= 2 * W and 0 <= pb - runs[-1][-1][1] <= 2 * W:
             runs[-1].append((pa, pb))
         else:
             runs.append([(pa, pb)])
 
     def span(lines: np.ndarray, first: int, last: int) -> tuple[int, int]:
-        return int(lines[first, 0]), int(lines[min(last + k - 1, len(lines) - 1), 1])
+        return int(lines[first, 0]), int(lines[min(last + K - 1, len(lines) - 1), 1])
 
     merged: list[Match] = []
     for run in runs:  # in the first file's order; touching ranges in both files become one

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 #: kind -> what it means, in one line (shown in the reports)
 KINDS: dict[str, str] = {
@@ -82,13 +82,6 @@ class Flag:
     file: str
     line: int
     detail: str
-
-    @property
-    def explanation(self) -> str:
-        return KINDS.get(self.kind, "")
-
-    def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "explanation": self.explanation}
 
 
 def flag_source(filename: str, source: str | bytes, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> list[Flag]:
