@@ -32,6 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.instructor.export import ExportError
 from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
 from grader.vocabulary.files import replacing
 from grader.vocabulary.kit import INSTRUCTOR_TOOLS, KIT
@@ -92,10 +93,6 @@ cd "$KIT"
 export PYTHONPATH="$KIT${{PYTHONPATH:+:$PYTHONPATH}}" GRADER_REFERENCE_DATA="$KIT/{expected}"
 exec "$PYTHON" -m grader.host.gradescope run --root "$ROOT" --config "$KIT/{config}"
 """
-
-
-class ExportError(Exception):
-    """The zip could not be built, or it failed its check (one line)."""
 
 
 @dataclass
@@ -167,14 +164,8 @@ def leaks(kit_dir: Path, kit: Path = KIT) -> list[str]:
     the reference kernels the judge's kernel process needs, in ``reference_kernels/``, and no instructor tool."""
     from grader.instructor.release import solution_code
 
-    allowed = {f"solutions/{module}.py" for module in kernel_modules()}
-
-    def shipped(rel: str, source: str) -> bool:
-        name = rel.removeprefix(f"{KERNELS_DIR}/")
-        return rel.startswith(f"{KERNELS_DIR}/") and source.split(":")[0] == f"solutions/{name}" \
-            and f"solutions/{name}" in allowed
-
-    findings = solution_code(kit_dir, kit, shipped)
+    allowed = {f"{KERNELS_DIR}/{module}.py": f"solutions/{module}.py" for module in kernel_modules()}
+    findings = solution_code(kit_dir, kit, lambda rel, source: allowed.get(rel) == source.split(":")[0])
     tools = kit_dir / INSTRUCTOR_TOOLS
     return findings + [f"{path.relative_to(kit_dir).as_posix()} is an instructor's tool"
                        for path in sorted(tools.rglob("*.py")) if path.is_file()]
@@ -226,7 +217,7 @@ def _write_member(archive: zipfile.ZipFile, name: str, data: bytes, executable: 
 
 
 def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_OPTIONS, *,
-          residual_kernels: str = "reference", check: bool = True) -> Export:
+          residual_kernels: str = "reference") -> Export:
     """Write the autograder zip to ``out`` (atomically) after checking it; ExportError names what is wrong.
     ``autograder.json`` keeps ``options`` but its limits (the runners get the default ones)."""
     if suite not in SUITES:
@@ -259,8 +250,7 @@ def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_O
         if found:
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             raise ExportError(f"the autograder would give solution code away: {found[0]}{more}")
-        if check:
-            self_check(Path(tmp), suite)
+        self_check(Path(tmp), suite)
         names = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
         with replacing(out, durable=False) as temporary, zipfile.ZipFile(temporary, "w") as archive:
             for name in names:

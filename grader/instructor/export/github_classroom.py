@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from grader.instructor.export import ExportError
 from grader.vocabulary.exercises import EXERCISES, TITLES
 
 WORKFLOW = Path(".github/workflows/classroom.yml")
@@ -44,10 +45,6 @@ jobs:
           python -m pip install -e .
       - uses: education/autograding@v1
 """
-
-
-class ExportError(RuntimeError):
-    """The suite's points could not be read."""
 
 
 def public_points(suite: str = "public") -> dict[str, float]:
