@@ -37,11 +37,9 @@ def merge_records(folder: Path, target: Path, about: str = "expected values of t
         key = entry.stem
         index[key] = json.loads(entry.read_text())
         with np.load(folder / f"{key}.npz", allow_pickle=False) as data:
-            for name in data.files:
-                arrays[f"{key}/{name}"] = data[name]
+            arrays |= {f"{key}/{name}": data[name] for name in data.files}
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_suffix(".npz"), "wb") as f:
-        np.savez_compressed(f, **arrays)
+    np.savez_compressed(target.with_suffix(".npz"), **arrays)
     payload = {"format": FORMAT, "about": about, "calls": index}
     target.with_suffix(".json").write_text(json.dumps(payload, indent=0, sort_keys=True) + "\n")
     return len(index)

@@ -126,8 +126,7 @@ def build(out: Path, colab_url: str = "") -> str:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    files = handout_files(out)
-    return (f"wrote {out}: {len(files)} files, {calls} expected values of the public tests recorded; "
+    return (f"wrote {out}: {len(handout_files(out))} files, {calls} expected values of the public tests recorded; "
             "checked: no solution code, no hidden test, no solutions file")
 
 
@@ -145,14 +144,13 @@ def _copy_sources(target: Path, colab_url: str = "") -> None:
     (target / "exercises").mkdir()
     for path in sorted((KIT / "exercises").glob("*.py")):
         shutil.copyfile(path, target / "exercises" / path.name)
-    grader_dir = KIT / "grader"
     left_out = {KIT / p for p in INSTRUCTOR_PATHS}  # a handout is the kit without the instructor's folders
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         return _ignore_caches(directory, names) | {n for n in names if Path(directory, n) in left_out
                                                    or n.startswith(reference.DATA_NAME + ".")}
 
-    shutil.copytree(grader_dir, target / "grader", ignore=ignore)
+    shutil.copytree(KIT / "grader", target / "grader", ignore=ignore)
     _handout_exercises_module(target / "grader" / "vocabulary" / "exercises.py")
     _copy_notebooks(KIT / "notebooks", target / "notebooks", colab_url)
 
@@ -169,8 +167,7 @@ def _copy_notebooks(source: Path, target: Path, colab_url: str = "") -> None:
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
                 if colab_url:
-                    text = "".join(cell.get("source", ""))
-                    cell["source"] = text.replace(COLAB_PLACEHOLDER, colab_url)
+                    cell["source"] = "".join(cell.get("source", "")).replace(COLAB_PLACEHOLDER, colab_url)
         (target / path.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
 
@@ -254,10 +251,7 @@ def _student_pyproject(text: str) -> str:
 # ----- the check -----
 
 def _body_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, int] | None:
-    body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]  # the docstring
+    body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
     if not body:
         return None
     module = ast.Module(body=body, type_ignores=[])
@@ -328,11 +322,10 @@ def solution_code(root: Path, kit: Path = KIT,
     """Files or folders under ``root`` named ``solutions``, and functions whose body is a reference solution's
     (in .py files and notebooks), unless ``shipped(path, "solutions/<file>:<function>")`` allows it."""
     findings = []
-    files = [p for p in sorted(root.rglob("*")) if "__pycache__" not in p.parts]
     solutions = solution_fingerprints(kit)
-    for path in files:
+    for path in [p for p in sorted(root.rglob("*")) if "__pycache__" not in p.parts]:
         rel = path.relative_to(root).as_posix()
-        if path.stem == "solutions" or path.name == "solutions":
+        if path.stem == "solutions":
             findings.append(f"{rel} is named solutions")
         if path.is_file() and path.suffix in (".py", ".ipynb"):
             findings += [f"{rel}: {name} has the body of {solutions[fp]}" for name, fp, _ in _functions(path)

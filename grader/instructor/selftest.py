@@ -40,7 +40,7 @@ from grader.instructor.mutants import (
     check_mutants,
     write_submission,
 )
-from grader.vocabulary.commands import Parser
+from grader.vocabulary.commands import Parser, positive
 from grader.vocabulary.exercises import EXERCISES
 from grader.vocabulary.results import RunStatus, by_exercise
 
@@ -191,9 +191,7 @@ def combine(by_seed: dict[int, MutantOutcome]) -> MutantOutcome:
     worst = by_seed[max(seeds, key=weakness)]
     statuses = {by_seed[s].status for s in seeds}
     status = "ERROR" if "ERROR" in statuses else "SURVIVED" if "SURVIVED" in statuses else "KILLED"
-    leaks: dict[str, float] = {}
-    for seed in seeds:
-        leaks.update(by_seed[seed].leaks)
+    leaks = {name: points for seed in seeds for name, points in by_seed[seed].leaks.items()}
     return MutantOutcome(worst.name, worst.exercise, worst.description, worst.score, worst.full, status,
                          worst.first_failure, leaks, sum(by_seed[s].duration for s in seeds),
                          [s for s in seeds if by_seed[s].status == "SURVIVED"], seeds)
@@ -337,8 +335,8 @@ def kill_table(result: SelftestResult) -> str:
 def build_parser(prog: str = "grader selftest") -> argparse.ArgumentParser:
     parser = Parser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--suite", default="hidden", help="public, hidden (default) or a path to test files")
-    parser.add_argument("--jobs", type=int, default=2, help="judges at a time (default 2)")
-    parser.add_argument("--seeds", type=int, default=1, metavar="N",
+    parser.add_argument("--jobs", type=positive(int), default=2, help="judges at a time (default 2)")
+    parser.add_argument("--seeds", type=positive(int), default=1, metavar="N",
                         help="check at N base seeds, FIRST ... FIRST+N-1 (default 1; 5 shows what depends on the seed)")
     parser.add_argument("--first-seed", type=int, default=0, metavar="FIRST", help="the first base seed (default 0)")
     parser.add_argument("--every-seed", action="store_true",
@@ -352,14 +350,9 @@ def build_parser(prog: str = "grader selftest") -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``grader selftest [--suite S] [--jobs N] [--seeds N] [--first-seed S] [--every-seed] [--only M ...]
-    [--list] [--json] [--check-leaks]``."""
+    """``grader selftest`` (the options of ``build_parser``); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1, got {args.jobs}")
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1, got {args.seeds}")
     if args.first_seed < 0:
         parser.error(f"--first-seed must be 0 or more, got {args.first_seed}")
     unknown = [name for name in args.only or () if name not in BY_NAME]

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import builtins
-import hashlib
 import io
 import keyword
 import tokenize
@@ -184,15 +183,13 @@ def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Ma
     ``submissions`` maps student -> file name -> source; ``base`` maps file name -> handout source (None or
     empty: nothing is ignored as handout code).
     """
-    cache: dict[str, Document] = {}
+    cache: dict[str | bytes, Document] = {}  # a file handed in by several students is read once
     docs: dict[str, dict[str, Document]] = defaultdict(dict)  # file -> student -> document
     for student, files in submissions.items():
         for name, source in files.items():
-            raw = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
-            key = hashlib.sha1(raw).hexdigest()
-            if key not in cache:
-                cache[key] = fingerprint(source)
-            docs[name][student] = cache[key]
+            if source not in cache:
+                cache[source] = fingerprint(source)
+            docs[name][student] = cache[source]
     ignored: set[int] = set()
     for source in (base or {}).values():
         ignored.update(kgram_hashes(normalized_tokens(source)[0]).tolist())
