@@ -250,14 +250,6 @@ def _student_pyproject(text: str) -> str:
 
 # ----- the check -----
 
-def _body_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, int] | None:
-    body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
-    if not body:
-        return None
-    module = ast.Module(body=body, type_ignores=[])
-    return ast.dump(module), sum(1 for _ in ast.walk(module))
-
-
 def _python_sources(path: Path) -> list[str]:
     """The Python code in a file: a .py file's text, or each code cell of a notebook (magics and shell lines,
     ``%...`` and ``!...``, blanked so that the rest parses)."""
@@ -287,9 +279,10 @@ def _functions(path: Path) -> Iterator[tuple[str, str, int]]:
             continue
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found = _body_fingerprint(node)
-                if found is not None:
-                    yield node.name, found[0], found[1]
+                body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+                if body:  # the body without its docstring, as an AST dump
+                    module = ast.Module(body=body, type_ignores=[])
+                    yield node.name, ast.dump(module), sum(1 for _ in ast.walk(module))
 
 
 def solution_fingerprints(kit: Path = KIT) -> dict[str, str]:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import exercises as stubs_package
@@ -174,8 +174,7 @@ def judge_mutant(mutant: Mutant, graded: Graded, reference: Graded) -> MutantOut
     leaks = {name: points for name, points in graded.points.items()
              if name != own and abs(points - reference.points.get(name, 0.0)) > EPS}
     failure = graded.first_failure.get(own, "") if status != "ERROR" else graded.message or "no results"
-    return MutantOutcome(mutant.name, own, mutant.description, score, full, status, failure, leaks,
-                         graded.duration)
+    return MutantOutcome(mutant.name, own, mutant.description, score, full, status, failure, leaks, graded.duration)
 
 
 def combine(by_seed: dict[int, MutantOutcome]) -> MutantOutcome:
@@ -188,13 +187,10 @@ def combine(by_seed: dict[int, MutantOutcome]) -> MutantOutcome:
         return outcome.status == "ERROR", outcome.status == "SURVIVED", outcome.score
 
     seeds = sorted(by_seed)
-    worst = by_seed[max(seeds, key=weakness)]
-    statuses = {by_seed[s].status for s in seeds}
-    status = "ERROR" if "ERROR" in statuses else "SURVIVED" if "SURVIVED" in statuses else "KILLED"
-    leaks = {name: points for seed in seeds for name, points in by_seed[seed].leaks.items()}
-    return MutantOutcome(worst.name, worst.exercise, worst.description, worst.score, worst.full, status,
-                         worst.first_failure, leaks, sum(by_seed[s].duration for s in seeds),
-                         [s for s in seeds if by_seed[s].status == "SURVIVED"], seeds)
+    worst = by_seed[max(seeds, key=weakness)]  # its status is the verdict: ERROR at any seed, else SURVIVED at any
+    return replace(worst, leaks={name: points for s in seeds for name, points in by_seed[s].leaks.items()},
+                   duration=sum(by_seed[s].duration for s in seeds), graded_at=seeds,
+                   survived_at=[s for s in seeds if by_seed[s].status == "SURVIVED"])
 
 
 def fixed_input_tests(suite: str | Path) -> set[str] | None:

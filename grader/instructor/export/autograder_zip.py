@@ -182,8 +182,7 @@ def self_check(root: Path, suite: str) -> None:
     shadow = root / "shadow" / "solutions"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text('raise ImportError("the autograder must not need solutions/")\n')
-    for label, make, want_full in (("reference solutions", write_submission, True),
-                                   ("stubs", write_stubs, False)):
+    for label, make, want_full in (("reference solutions", write_submission, True), ("stubs", write_stubs, False)):
         for sub in ("submission", "results"):
             shutil.rmtree(root / sub, ignore_errors=True)
         make(root / "submission")
@@ -207,13 +206,6 @@ def self_check(root: Path, suite: str) -> None:
             detail = (failed[0] if failed else "") if graded else extra.get("message")
             detail = detail or results.get("output", "")[:300]
             raise ExportError(f"the autograder gives the {label} {score:g} of {total:g} ({suite} suite): {detail}")
-
-
-def _write_member(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
-    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
-    archive.writestr(info, data)
 
 
 def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_OPTIONS, *,
@@ -253,6 +245,9 @@ def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_O
         self_check(Path(tmp), suite)
         names = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
         with replacing(out, durable=False) as temporary, zipfile.ZipFile(temporary, "w") as archive:
-            for name in names:
-                _write_member(archive, name, (source / name).read_bytes(), executable=name in scripts)
+            for name in names:  # fixed dates and modes: the same files make the same zip
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = ((0o755 if name in scripts else 0o644) | stat.S_IFREG) << 16
+                archive.writestr(info, (source / name).read_bytes())
     return Export(names, calls, warnings)

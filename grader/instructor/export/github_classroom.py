@@ -64,15 +64,11 @@ def public_points(suite: str = "public") -> dict[str, float]:
     return {name: round(value, 6) for name, value in totals.items()}
 
 
-def _points(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
-
-
 def autograding(points: dict[str, float]) -> dict:
     """GitHub Classroom's autograding.json: one test per exercise with public points."""
     return {"tests": [{"name": f"{TITLES[name]} ({name}): public tests", "setup": "",
                        "run": f"grader check {name}", "input": "", "output": "", "comparison": "included",
-                       "timeout": TIMEOUT_MINUTES, "points": _points(value)}
+                       "timeout": TIMEOUT_MINUTES, "points": int(value) if float(value).is_integer() else value}
                       for name, value in points.items() if value > 0]}
 
 

@@ -67,8 +67,7 @@ def write_reports(out_dir: Path, submissions: Sources) -> dict[str, Any]:
                     "top_pair": [pairs[0].a, pairs[0].b, round(pairs[0].score, 4)] if pairs else None},
         "kinds": KINDS,
         "similarity": {"k": K, "window": W, "common_fraction": COMMON_FRACTION, "common_min": COMMON_MIN,
-                       "base_files": sorted(base),
-                       "pairs": [pair.to_dict() for pair in pairs]},
+                       "base_files": sorted(base), "pairs": [pair.to_dict() for pair in pairs]},
         "students": students,
     }
     atomic_write_text(out_dir / JSON_NAME, json.dumps(payload, indent=2, ensure_ascii=False) + "\n",
@@ -91,8 +90,7 @@ def summary_line(payload: Mapping[str, Any]) -> str:
 
 def markdown(payload: Mapping[str, Any]) -> str:
     """The readable report: flags by kind, flagged submissions with evidence, the most similar pairs."""
-    summary, students = payload["summary"], payload["students"]
-    sim = payload["similarity"]
+    summary, students, sim = payload["summary"], payload["students"], payload["similarity"]
     out = ["# Integrity signals", "", f"> {NOTICE}", "",
            f"{summary['submissions']} submissions; {summary['flagged']} with static flags; "
            f"{summary['pairs']} most similar pairs listed.", "", "## Flags by kind", ""]
