@@ -72,9 +72,8 @@ def record_suite(target: Path, suite: str, seed: int = 0) -> int:
             _require_full_marks(run_suite(submission, suite, base_seed=seed), suite, "recording")
         if not records.is_dir():
             raise RecordingError(f"the {suite} suite made no reference call to record")
-        about = (f"expected values of the {suite} suite's tests, recorded from the reference solutions at base "
-                 f"seed {seed}")
-        calls = merge_records(records, target, about)
+        calls = merge_records(records, target, f"expected values of the {suite} suite's tests, recorded from the "
+                              f"reference solutions at base seed {seed}")
         with _environ(DATA_ENV, str(target)):
             _require_full_marks(run_suite(submission, suite, base_seed=seed), suite, "replaying the recording")
     return calls

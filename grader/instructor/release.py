@@ -83,11 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not (KIT / "solutions").is_dir() or not (KIT / "grader" / "suites" / "hidden").is_dir():
         parser.error("needs the kit: its solutions/ and grader/suites/hidden/ (this looks like a handout)")
-    out: Path = args.out
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        parser.error(f"--out {out} exists and is not an empty folder (--force replaces it)")
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())) and not args.force:
+        parser.error(f"--out {args.out} exists and is not an empty folder (--force replaces it)")
     try:
-        summary = build(out, colab_url=args.colab_url)
+        summary = build(args.out, colab_url=args.colab_url)
     except ReleaseError as err:
         print(f"grader release: {err}", file=sys.stderr)
         return 1
@@ -124,8 +123,7 @@ def build(out: Path, colab_url: str = "") -> str:
             shutil.rmtree(out) if out.is_dir() else out.unlink()
         os.replace(staging, out)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # gone already unless the build failed
     return (f"wrote {out}: {len(handout_files(out))} files, {calls} expected values of the public tests recorded; "
             "checked: no solution code, no hidden test, no solutions file")
 
@@ -264,9 +262,8 @@ def _python_sources(path: Path) -> list[str]:
     for cell in cells:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
-            lines = (source if isinstance(source, list) else [source])
-            sources.append("\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
-                                      for ln in "".join(lines).splitlines()))
+            text = "".join(source if isinstance(source, list) else [source])
+            sources.append("\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in text.splitlines()))
     return sources
 
 

@@ -167,10 +167,8 @@ def judge_mutant(mutant: Mutant, graded: Graded, reference: Graded) -> MutantOut
     """KILLED when the mutant's own exercise scores below the reference's; leaks: other exercises that moved."""
     own = mutant.exercise
     score, full = graded.points.get(own, 0.0), reference.max_points.get(own, 0.0)
-    if graded.status != RunStatus.COMPLETED:
-        status = "ERROR"
-    else:  # a suite without tests of ``own`` cannot kill it
-        status = "KILLED" if score < reference.points.get(own, 0.0) - EPS else "SURVIVED"
+    killed = score < reference.points.get(own, 0.0) - EPS  # a suite without tests of ``own`` cannot kill it
+    status = "ERROR" if graded.status != RunStatus.COMPLETED else "KILLED" if killed else "SURVIVED"
     leaks = {name: points for name, points in graded.points.items()
              if name != own and abs(points - reference.points.get(name, 0.0)) > EPS}
     failure = graded.first_failure.get(own, "") if status != "ERROR" else graded.message or "no results"
@@ -272,10 +270,9 @@ def run_selftest(suite: str | Path = "hidden", jobs: int = 2, mutants: Sequence[
             if mutant.name not in outcomes:
                 untested = Graded({}, {}, {mutant.exercise: f"the suite has no tests of {mutant.exercise}"})
                 outcomes[mutant.name] = {seeds[0]: judge_mutant(mutant, untested, by_seed[seeds[0]][0])}
-            for seed in seeds[1:]:
-                if (seed, mutant.name) in later:
-                    graded = later[(seed, mutant.name)].result()[mutant.name]
-                    outcomes[mutant.name][seed] = judge_mutant(mutant, graded, by_seed[seed][0])
+            for seed in [s for s in seeds[1:] if (s, mutant.name) in later]:
+                graded = later[(seed, mutant.name)].result()[mutant.name]
+                outcomes[mutant.name][seed] = judge_mutant(mutant, graded, by_seed[seed][0])
             outcome = combine(outcomes[mutant.name])
             outcome.fixed_kill = fixed_kill.get(mutant.name, "")
             if progress:

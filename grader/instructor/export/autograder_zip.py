@@ -114,14 +114,12 @@ def _kit_members(kit: Path = KIT) -> list[tuple[Path, str]]:
                     and not path.name.endswith(SKIP_SUFFIXES) and not rel.as_posix().startswith(INSTRUCTOR_TOOLS + "/")
                     and not (rel.parts[:2] == ("grader", "suites") and rel.stem == "expected")):
                 members.append((path, rel.as_posix()))
-    members += [(kit / name, name) for name in KIT_FILES if (kit / name).is_file()]
-    return members
+    return members + [(kit / name, name) for name in KIT_FILES if (kit / name).is_file()]
 
 
 def requirements(kit: Path = KIT) -> list[str]:
     """The kit's runtime dependencies, from pyproject.toml's ``dependencies`` list."""
-    text = (kit / "pyproject.toml").read_text()
-    block = re.search(r"^dependencies = \[(.*?)\]", text, re.MULTILINE | re.DOTALL)
+    block = re.search(r"^dependencies = \[(.*?)\]", (kit / "pyproject.toml").read_text(), re.MULTILINE | re.DOTALL)
     if block is None:
         raise ExportError("pyproject.toml has no dependencies list")
     return re.findall(r'"([^"]+)"', block.group(1))

@@ -33,10 +33,8 @@ Sources = Mapping[str, Mapping[str, str | bytes]]
 def kit_stubs() -> dict[str, str]:
     """The handout's exercise files (the ``exercises`` package this grader imports), by file name."""
     folder = installed_exercises()
-    if folder is None:
-        return {}
     return {name: (folder / name).read_text("utf-8", "replace") for name in EXERCISE_FILES
-            if (folder / name).is_file()}
+            if folder is not None and (folder / name).is_file()}
 
 
 def write_reports(out_dir: Path, submissions: Sources) -> dict[str, Any]:

@@ -190,9 +190,7 @@ def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Ma
             if source not in cache:
                 cache[source] = fingerprint(source)
             docs[name][student] = cache[source]
-    ignored: set[int] = set()
-    for source in (base or {}).values():
-        ignored.update(kgram_hashes(normalized_tokens(source)[0]).tolist())
+    ignored = {h for source in (base or {}).values() for h in kgram_hashes(normalized_tokens(source)[0]).tolist()}
     max_df = max(COMMON_MIN, int(COMMON_FRACTION * len(submissions)))
     kept: dict[tuple[str, str], dict[int, int]] = {}  # (file, student) -> the fingerprints that count
     shared: Counter[tuple[str, str, str]] = Counter()
@@ -205,21 +203,17 @@ def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Ma
         common = {value for value, students in postings.items() if len(students) > max_df}
         for student, doc in by_student.items():
             kept[name, student] = {v: p for v, p in doc.fingerprints.items() if v not in ignored and v not in common}
-        for students in postings.values():
-            if 2 <= len(students) <= max_df:
-                for a, b in combinations(sorted(students), 2):
-                    shared[name, a, b] += 1
+        shared.update((name, a, b) for students in postings.values() if 2 <= len(students) <= max_df
+                      for a, b in combinations(sorted(students), 2))
     per_pair: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for (name, a, b), count in shared.items():
         per_pair[a, b][name] = count
     totals = Counter({student: 0 for student in submissions})
     for (_, student), values in kept.items():
         totals[student] += len(values)
-    ranked = []
-    for (a, b), files in per_pair.items():
-        both = sum(files.values())
-        ranked.append((both / (totals[a] + totals[b] - both), both, a, b))
-    ranked.sort(key=lambda item: (-item[0], -item[1], item[2], item[3]))
+    both_of = {pair: sum(files.values()) for pair, files in per_pair.items()}
+    ranked = sorted(((both / (totals[a] + totals[b] - both), both, a, b) for (a, b), both in both_of.items()),
+                    key=lambda item: (-item[0], -item[1], item[2], item[3]))
     pairs = []
     for score, both, a, b in ranked[:top]:
         file_scores = {}

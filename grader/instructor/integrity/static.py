@@ -280,9 +280,8 @@ def _walk(tree: ast.AST) -> list[ast.AST]:
         children = []
         for name in node._fields:
             value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                if not isinstance(value, ast.expr_context):
-                    children.append(value)
+            if isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                children.append(value)
             elif isinstance(value, list):
                 children.extend(item for item in value if isinstance(item, ast.AST))
         stack.extend(reversed(children))
