@@ -69,8 +69,7 @@ class Mutant:
 
 def reference_sources() -> dict[str, str]:
     """The reference submission's modules by name: each solution with ``solutions/_checks.py`` inlined."""
-    checks = (SOLUTIONS_DIR / "_checks.py").read_text()
-    body = checks.split("from __future__ import annotations\n", 1)[1]
+    body = (SOLUTIONS_DIR / "_checks.py").read_text().split("from __future__ import annotations\n", 1)[1]
     sources = {}
     for name in EXERCISES:
         source = (SOLUTIONS_DIR / f"{name}.py").read_text()
@@ -108,11 +107,8 @@ def write_submission(target: Path, mutant: Mutant | Sequence[Mutant] | None = No
 
 def imported_exercises() -> dict[str, set[str]]:
     """Which other exercise modules each module of the reference submission imports (pooling: conv)."""
-    found = {}
-    for name, source in reference_sources().items():
-        found[name] = {a or b for a, b in re.findall(r"^from \.(\w+) import|^from \. import (\w+)", source, re.M)}
-        found[name] &= set(EXERCISES)
-    return found
+    return {name: {a or b for a, b in re.findall(r"^from \.(\w+) import|^from \. import (\w+)", source, re.M)}
+            & set(EXERCISES) for name, source in reference_sources().items()}
 
 
 def batches(mutants: Sequence[Mutant], separate: bool = False) -> list[list[Mutant]]:

@@ -37,28 +37,25 @@ def merge_records(folder: Path, target: Path, about: str = "expected values of t
         key = entry.stem
         index[key] = json.loads(entry.read_text())
         with np.load(folder / f"{key}.npz", allow_pickle=False) as data:
-            for name in data.files:
-                arrays[f"{key}/{name}"] = data[name]
+            arrays |= {f"{key}/{name}": data[name] for name in data.files}
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_suffix(".npz"), "wb") as f:
-        np.savez_compressed(f, **arrays)
+    np.savez_compressed(target.with_suffix(".npz"), **arrays)
     payload = {"format": FORMAT, "about": about, "calls": index}
     target.with_suffix(".json").write_text(json.dumps(payload, indent=0, sort_keys=True) + "\n")
     return len(index)
 
 
 @contextlib.contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+def _environ(name: str, value: str) -> Iterator[None]:
+    saved = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 def record_suite(target: Path, suite: str, seed: int = 0) -> int:
@@ -71,14 +68,13 @@ def record_suite(target: Path, suite: str, seed: int = 0) -> int:
     with tempfile.TemporaryDirectory(prefix="grader-record-") as tmp:
         submission = write_submission(Path(tmp) / "reference")
         records = Path(tmp) / "records"
-        with _environ(**{RECORD_ENV: str(records)}):
+        with _environ(RECORD_ENV, str(records)):
             _require_full_marks(run_suite(submission, suite, base_seed=seed), suite, "recording")
         if not records.is_dir():
             raise RecordingError(f"the {suite} suite made no reference call to record")
-        about = (f"expected values of the {suite} suite's tests, recorded from the reference solutions at base "
-                 f"seed {seed}")
-        calls = merge_records(records, target, about)
-        with _environ(**{DATA_ENV: str(target)}):
+        calls = merge_records(records, target, f"expected values of the {suite} suite's tests, recorded from the "
+                              f"reference solutions at base seed {seed}")
+        with _environ(DATA_ENV, str(target)):
             _require_full_marks(run_suite(submission, suite, base_seed=seed), suite, "replaying the recording")
     return calls
 

@@ -83,11 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not (KIT / "solutions").is_dir() or not (KIT / "grader" / "suites" / "hidden").is_dir():
         parser.error("needs the kit: its solutions/ and grader/suites/hidden/ (this looks like a handout)")
-    out: Path = args.out
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        parser.error(f"--out {out} exists and is not an empty folder (--force replaces it)")
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())) and not args.force:
+        parser.error(f"--out {args.out} exists and is not an empty folder (--force replaces it)")
     try:
-        summary = build(out, colab_url=args.colab_url)
+        summary = build(args.out, colab_url=args.colab_url)
     except ReleaseError as err:
         print(f"grader release: {err}", file=sys.stderr)
         return 1
@@ -124,10 +123,8 @@ def build(out: Path, colab_url: str = "") -> str:
             shutil.rmtree(out) if out.is_dir() else out.unlink()
         os.replace(staging, out)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    files = handout_files(out)
-    return (f"wrote {out}: {len(files)} files, {calls} expected values of the public tests recorded; "
+        shutil.rmtree(staging, ignore_errors=True)  # gone already unless the build failed
+    return (f"wrote {out}: {len(handout_files(out))} files, {calls} expected values of the public tests recorded; "
             "checked: no solution code, no hidden test, no solutions file")
 
 
@@ -145,14 +142,13 @@ def _copy_sources(target: Path, colab_url: str = "") -> None:
     (target / "exercises").mkdir()
     for path in sorted((KIT / "exercises").glob("*.py")):
         shutil.copyfile(path, target / "exercises" / path.name)
-    grader_dir = KIT / "grader"
     left_out = {KIT / p for p in INSTRUCTOR_PATHS}  # a handout is the kit without the instructor's folders
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         return _ignore_caches(directory, names) | {n for n in names if Path(directory, n) in left_out
                                                    or n.startswith(reference.DATA_NAME + ".")}
 
-    shutil.copytree(grader_dir, target / "grader", ignore=ignore)
+    shutil.copytree(KIT / "grader", target / "grader", ignore=ignore)
     _handout_exercises_module(target / "grader" / "vocabulary" / "exercises.py")
     _copy_notebooks(KIT / "notebooks", target / "notebooks", colab_url)
 
@@ -169,8 +165,7 @@ def _copy_notebooks(source: Path, target: Path, colab_url: str = "") -> None:
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
                 if colab_url:
-                    text = "".join(cell.get("source", ""))
-                    cell["source"] = text.replace(COLAB_PLACEHOLDER, colab_url)
+                    cell["source"] = "".join(cell.get("source", "")).replace(COLAB_PLACEHOLDER, colab_url)
         (target / path.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
 
@@ -253,17 +248,6 @@ def _student_pyproject(text: str) -> str:
 
 # ----- the check -----
 
-def _body_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, int] | None:
-    body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]  # the docstring
-    if not body:
-        return None
-    module = ast.Module(body=body, type_ignores=[])
-    return ast.dump(module), sum(1 for _ in ast.walk(module))
-
-
 def _python_sources(path: Path) -> list[str]:
     """The Python code in a file: a .py file's text, or each code cell of a notebook (magics and shell lines,
     ``%...`` and ``!...``, blanked so that the rest parses)."""
@@ -278,9 +262,8 @@ def _python_sources(path: Path) -> list[str]:
     for cell in cells:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
-            lines = (source if isinstance(source, list) else [source])
-            sources.append("\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
-                                      for ln in "".join(lines).splitlines()))
+            text = "".join(source if isinstance(source, list) else [source])
+            sources.append("\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in text.splitlines()))
     return sources
 
 
@@ -293,9 +276,10 @@ def _functions(path: Path) -> Iterator[tuple[str, str, int]]:
             continue
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found = _body_fingerprint(node)
-                if found is not None:
-                    yield node.name, found[0], found[1]
+                body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+                if body:  # the body without its docstring, as an AST dump
+                    module = ast.Module(body=body, type_ignores=[])
+                    yield node.name, ast.dump(module), sum(1 for _ in ast.walk(module))
 
 
 def solution_fingerprints(kit: Path = KIT) -> dict[str, str]:
@@ -328,11 +312,10 @@ def solution_code(root: Path, kit: Path = KIT,
     """Files or folders under ``root`` named ``solutions``, and functions whose body is a reference solution's
     (in .py files and notebooks), unless ``shipped(path, "solutions/<file>:<function>")`` allows it."""
     findings = []
-    files = [p for p in sorted(root.rglob("*")) if "__pycache__" not in p.parts]
     solutions = solution_fingerprints(kit)
-    for path in files:
+    for path in [p for p in sorted(root.rglob("*")) if "__pycache__" not in p.parts]:
         rel = path.relative_to(root).as_posix()
-        if path.stem == "solutions" or path.name == "solutions":
+        if path.stem == "solutions":
             findings.append(f"{rel} is named solutions")
         if path.is_file() and path.suffix in (".py", ".ipynb"):
             findings += [f"{rel}: {name} has the body of {solutions[fp]}" for name, fp, _ in _functions(path)

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import exercises as stubs_package
@@ -40,7 +40,7 @@ from grader.instructor.mutants import (
     check_mutants,
     write_submission,
 )
-from grader.vocabulary.commands import Parser
+from grader.vocabulary.commands import Parser, positive
 from grader.vocabulary.exercises import EXERCISES
 from grader.vocabulary.results import RunStatus, by_exercise
 
@@ -167,15 +167,12 @@ def judge_mutant(mutant: Mutant, graded: Graded, reference: Graded) -> MutantOut
     """KILLED when the mutant's own exercise scores below the reference's; leaks: other exercises that moved."""
     own = mutant.exercise
     score, full = graded.points.get(own, 0.0), reference.max_points.get(own, 0.0)
-    if graded.status != RunStatus.COMPLETED:
-        status = "ERROR"
-    else:  # a suite without tests of ``own`` cannot kill it
-        status = "KILLED" if score < reference.points.get(own, 0.0) - EPS else "SURVIVED"
+    killed = score < reference.points.get(own, 0.0) - EPS  # a suite without tests of ``own`` cannot kill it
+    status = "ERROR" if graded.status != RunStatus.COMPLETED else "KILLED" if killed else "SURVIVED"
     leaks = {name: points for name, points in graded.points.items()
              if name != own and abs(points - reference.points.get(name, 0.0)) > EPS}
     failure = graded.first_failure.get(own, "") if status != "ERROR" else graded.message or "no results"
-    return MutantOutcome(mutant.name, own, mutant.description, score, full, status, failure, leaks,
-                         graded.duration)
+    return MutantOutcome(mutant.name, own, mutant.description, score, full, status, failure, leaks, graded.duration)
 
 
 def combine(by_seed: dict[int, MutantOutcome]) -> MutantOutcome:
@@ -188,15 +185,10 @@ def combine(by_seed: dict[int, MutantOutcome]) -> MutantOutcome:
         return outcome.status == "ERROR", outcome.status == "SURVIVED", outcome.score
 
     seeds = sorted(by_seed)
-    worst = by_seed[max(seeds, key=weakness)]
-    statuses = {by_seed[s].status for s in seeds}
-    status = "ERROR" if "ERROR" in statuses else "SURVIVED" if "SURVIVED" in statuses else "KILLED"
-    leaks: dict[str, float] = {}
-    for seed in seeds:
-        leaks.update(by_seed[seed].leaks)
-    return MutantOutcome(worst.name, worst.exercise, worst.description, worst.score, worst.full, status,
-                         worst.first_failure, leaks, sum(by_seed[s].duration for s in seeds),
-                         [s for s in seeds if by_seed[s].status == "SURVIVED"], seeds)
+    worst = by_seed[max(seeds, key=weakness)]  # its status is the verdict: ERROR at any seed, else SURVIVED at any
+    return replace(worst, leaks={name: points for s in seeds for name, points in by_seed[s].leaks.items()},
+                   duration=sum(by_seed[s].duration for s in seeds), graded_at=seeds,
+                   survived_at=[s for s in seeds if by_seed[s].status == "SURVIVED"])
 
 
 def fixed_input_tests(suite: str | Path) -> set[str] | None:
@@ -278,10 +270,9 @@ def run_selftest(suite: str | Path = "hidden", jobs: int = 2, mutants: Sequence[
             if mutant.name not in outcomes:
                 untested = Graded({}, {}, {mutant.exercise: f"the suite has no tests of {mutant.exercise}"})
                 outcomes[mutant.name] = {seeds[0]: judge_mutant(mutant, untested, by_seed[seeds[0]][0])}
-            for seed in seeds[1:]:
-                if (seed, mutant.name) in later:
-                    graded = later[(seed, mutant.name)].result()[mutant.name]
-                    outcomes[mutant.name][seed] = judge_mutant(mutant, graded, by_seed[seed][0])
+            for seed in [s for s in seeds[1:] if (s, mutant.name) in later]:
+                graded = later[(seed, mutant.name)].result()[mutant.name]
+                outcomes[mutant.name][seed] = judge_mutant(mutant, graded, by_seed[seed][0])
             outcome = combine(outcomes[mutant.name])
             outcome.fixed_kill = fixed_kill.get(mutant.name, "")
             if progress:
@@ -337,8 +328,8 @@ def kill_table(result: SelftestResult) -> str:
 def build_parser(prog: str = "grader selftest") -> argparse.ArgumentParser:
     parser = Parser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--suite", default="hidden", help="public, hidden (default) or a path to test files")
-    parser.add_argument("--jobs", type=int, default=2, help="judges at a time (default 2)")
-    parser.add_argument("--seeds", type=int, default=1, metavar="N",
+    parser.add_argument("--jobs", type=positive(int), default=2, help="judges at a time (default 2)")
+    parser.add_argument("--seeds", type=positive(int), default=1, metavar="N",
                         help="check at N base seeds, FIRST ... FIRST+N-1 (default 1; 5 shows what depends on the seed)")
     parser.add_argument("--first-seed", type=int, default=0, metavar="FIRST", help="the first base seed (default 0)")
     parser.add_argument("--every-seed", action="store_true",
@@ -352,14 +343,9 @@ def build_parser(prog: str = "grader selftest") -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``grader selftest [--suite S] [--jobs N] [--seeds N] [--first-seed S] [--every-seed] [--only M ...]
-    [--list] [--json] [--check-leaks]``."""
+    """``grader selftest`` (the options of ``build_parser``); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1, got {args.jobs}")
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1, got {args.seeds}")
     if args.first_seed < 0:
         parser.error(f"--first-seed must be 0 or more, got {args.first_seed}")
     unknown = [name for name in args.only or () if name not in BY_NAME]

@@ -10,39 +10,39 @@ from grader.vocabulary.commands import Misuse
 from grader.vocabulary.options import JudgeOptions
 
 
+class ExportError(Exception):
+    """The export could not be built, or it failed its check (one line)."""
+
+
 def command(args: argparse.Namespace, options: JudgeOptions | None) -> int:
     """``grader export gradescope`` (the autograder zip, which grades with ``options``) or ``grader export
     github-classroom``."""
     if args.target is None:
         raise Misuse("choose a target: gradescope or github-classroom")
-    if args.out.is_dir() if args.target == "gradescope" else args.out.is_file():
+    gradescope = args.target == "gradescope"
+    if args.out.is_dir() if gradescope else args.out.is_file():
         raise Misuse(f"--out {args.out} is a {'directory; name the zip file' if args.out.is_dir() else 'file'}")
-    if args.target == "gradescope":
-        from grader.instructor.export.autograder_zip import ExportError, build
+    try:
+        if gradescope:
+            from grader.instructor.export.autograder_zip import build
 
-        try:
             built = build(args.out, args.suite, options, residual_kernels=args.residual_kernels)
-        except ExportError as err:
-            print(f"grader export: {err}", file=sys.stderr)
-            return 1
-        except OSError as err:
-            raise Misuse(f"cannot write --out {args.out}: {err.strerror or err}") from None
+        else:
+            from grader.instructor.export.github_classroom import export
+
+            files, points = export(args.out)
+    except ExportError as err:
+        print(f"grader export: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        raise Misuse(f"cannot write {'' if gradescope else 'under '}--out {args.out}: {err.strerror or err}") from None
+    if gradescope:
         for warning in built.warnings:
             print(f"grader export: warning: {warning}", file=sys.stderr)
         print(f"wrote {args.out}: setup.sh, run_autograder and the kit ({len(built.names) - 2} files; "
               f"{built.calls} expected values recorded, no solutions/), --suite {args.suite}; checked: the "
               "reference scores full marks and the stubs 0 from it. Upload it as the Gradescope autograder")
-        return 0
-    from grader.instructor.export.github_classroom import ExportError
-    from grader.instructor.export.github_classroom import export as classroom_export
-
-    try:
-        files, points = classroom_export(args.out)
-    except ExportError as err:
-        print(f"grader export: {err}", file=sys.stderr)
-        return 1
-    except OSError as err:
-        raise Misuse(f"cannot write under --out {args.out}: {err.strerror or err}") from None
-    shares = ", ".join(f"{name} {value:g}" for name, value in points.items())
-    print(f"wrote {', '.join(map(str, files))}: one test per exercise ({shares}; {sum(points.values()):g} points)")
+    else:
+        shares = ", ".join(f"{name} {value:g}" for name, value in points.items())
+        print(f"wrote {', '.join(map(str, files))}: one test per exercise ({shares}; {sum(points.values()):g} points)")
     return 0

@@ -32,6 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.instructor.export import ExportError
 from grader.vocabulary.exercises import REFERENCE_KERNELS_FOR
 from grader.vocabulary.files import replacing
 from grader.vocabulary.kit import INSTRUCTOR_TOOLS, KIT
@@ -94,10 +95,6 @@ exec "$PYTHON" -m grader.host.gradescope run --root "$ROOT" --config "$KIT/{conf
 """
 
 
-class ExportError(Exception):
-    """The zip could not be built, or it failed its check (one line)."""
-
-
 @dataclass
 class Export:
     """What ``build`` wrote."""
@@ -117,14 +114,12 @@ def _kit_members(kit: Path = KIT) -> list[tuple[Path, str]]:
                     and not path.name.endswith(SKIP_SUFFIXES) and not rel.as_posix().startswith(INSTRUCTOR_TOOLS + "/")
                     and not (rel.parts[:2] == ("grader", "suites") and rel.stem == "expected")):
                 members.append((path, rel.as_posix()))
-    members += [(kit / name, name) for name in KIT_FILES if (kit / name).is_file()]
-    return members
+    return members + [(kit / name, name) for name in KIT_FILES if (kit / name).is_file()]
 
 
 def requirements(kit: Path = KIT) -> list[str]:
     """The kit's runtime dependencies, from pyproject.toml's ``dependencies`` list."""
-    text = (kit / "pyproject.toml").read_text()
-    block = re.search(r"^dependencies = \[(.*?)\]", text, re.MULTILINE | re.DOTALL)
+    block = re.search(r"^dependencies = \[(.*?)\]", (kit / "pyproject.toml").read_text(), re.MULTILINE | re.DOTALL)
     if block is None:
         raise ExportError("pyproject.toml has no dependencies list")
     return re.findall(r'"([^"]+)"', block.group(1))
@@ -167,14 +162,8 @@ def leaks(kit_dir: Path, kit: Path = KIT) -> list[str]:
     the reference kernels the judge's kernel process needs, in ``reference_kernels/``, and no instructor tool."""
     from grader.instructor.release import solution_code
 
-    allowed = {f"solutions/{module}.py" for module in kernel_modules()}
-
-    def shipped(rel: str, source: str) -> bool:
-        name = rel.removeprefix(f"{KERNELS_DIR}/")
-        return rel.startswith(f"{KERNELS_DIR}/") and source.split(":")[0] == f"solutions/{name}" \
-            and f"solutions/{name}" in allowed
-
-    findings = solution_code(kit_dir, kit, shipped)
+    allowed = {f"{KERNELS_DIR}/{module}.py": f"solutions/{module}.py" for module in kernel_modules()}
+    findings = solution_code(kit_dir, kit, lambda rel, source: allowed.get(rel) == source.split(":")[0])
     tools = kit_dir / INSTRUCTOR_TOOLS
     return findings + [f"{path.relative_to(kit_dir).as_posix()} is an instructor's tool"
                        for path in sorted(tools.rglob("*.py")) if path.is_file()]
@@ -191,8 +180,7 @@ def self_check(root: Path, suite: str) -> None:
     shadow = root / "shadow" / "solutions"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text('raise ImportError("the autograder must not need solutions/")\n')
-    for label, make, want_full in (("reference solutions", write_submission, True),
-                                   ("stubs", write_stubs, False)):
+    for label, make, want_full in (("reference solutions", write_submission, True), ("stubs", write_stubs, False)):
         for sub in ("submission", "results"):
             shutil.rmtree(root / sub, ignore_errors=True)
         make(root / "submission")
@@ -218,15 +206,8 @@ def self_check(root: Path, suite: str) -> None:
             raise ExportError(f"the autograder gives the {label} {score:g} of {total:g} ({suite} suite): {detail}")
 
 
-def _write_member(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
-    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
-    archive.writestr(info, data)
-
-
 def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_OPTIONS, *,
-          residual_kernels: str = "reference", check: bool = True) -> Export:
+          residual_kernels: str = "reference") -> Export:
     """Write the autograder zip to ``out`` (atomically) after checking it; ExportError names what is wrong.
     ``autograder.json`` keeps ``options`` but its limits (the runners get the default ones)."""
     if suite not in SUITES:
@@ -259,10 +240,12 @@ def build(out: Path, suite: str = "hidden", options: JudgeOptions = GRADESCOPE_O
         if found:
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             raise ExportError(f"the autograder would give solution code away: {found[0]}{more}")
-        if check:
-            self_check(Path(tmp), suite)
+        self_check(Path(tmp), suite)
         names = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
         with replacing(out, durable=False) as temporary, zipfile.ZipFile(temporary, "w") as archive:
-            for name in names:
-                _write_member(archive, name, (source / name).read_bytes(), executable=name in scripts)
+            for name in names:  # fixed dates and modes: the same files make the same zip
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = ((0o755 if name in scripts else 0o644) | stat.S_IFREG) << 16
+                archive.writestr(info, (source / name).read_bytes())
     return Export(names, calls, warnings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from grader.instructor.export import ExportError
 from grader.vocabulary.exercises import EXERCISES, TITLES
 
 WORKFLOW = Path(".github/workflows/classroom.yml")
@@ -46,10 +47,6 @@ jobs:
 """
 
 
-class ExportError(RuntimeError):
-    """The suite's points could not be read."""
-
-
 def public_points(suite: str = "public") -> dict[str, float]:
     """Points per exercise of ``suite`` (course order), collected by a judge-configured pytest."""
     from grader.host.launch import SuiteError, collect_tests
@@ -67,15 +64,11 @@ def public_points(suite: str = "public") -> dict[str, float]:
     return {name: round(value, 6) for name, value in totals.items()}
 
 
-def _points(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
-
-
 def autograding(points: dict[str, float]) -> dict:
     """GitHub Classroom's autograding.json: one test per exercise with public points."""
     return {"tests": [{"name": f"{TITLES[name]} ({name}): public tests", "setup": "",
                        "run": f"grader check {name}", "input": "", "output": "", "comparison": "included",
-                       "timeout": TIMEOUT_MINUTES, "points": _points(value)}
+                       "timeout": TIMEOUT_MINUTES, "points": int(value) if float(value).is_integer() else value}
                       for name, value in points.items() if value > 0]}
 
 

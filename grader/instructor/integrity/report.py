@@ -5,16 +5,15 @@ Signals for a person to review, never a penalty: nothing here touches a score.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from grader.instructor.integrity.similarity import COMMON_FRACTION, COMMON_MIN, K, W, similar_pairs
-from grader.instructor.integrity.static import DEFAULT_FORBIDDEN, KINDS, Flag, flag_source
+from grader.instructor.integrity.static import KINDS, Flag, flag_source
 from grader.vocabulary.exercises import EXERCISE_FILES
 from grader.vocabulary.files import atomic_write_text
 from grader.vocabulary.kit import installed_exercises
@@ -34,36 +33,29 @@ Sources = Mapping[str, Mapping[str, str | bytes]]
 def kit_stubs() -> dict[str, str]:
     """The handout's exercise files (the ``exercises`` package this grader imports), by file name."""
     folder = installed_exercises()
-    if folder is None:
-        return {}
     return {name: (folder / name).read_text("utf-8", "replace") for name in EXERCISE_FILES
-            if (folder / name).is_file()}
+            if folder is not None and (folder / name).is_file()}
 
 
-def write_reports(out_dir: Path, submissions: Sources, base: Mapping[str, str | bytes] | None = None, *,
-                  top: int = 25, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> dict[str, Any]:
-    """Flag and compare ``submissions`` (student -> file name -> source text or bytes); write both reports.
-
-    ``base`` is the handout (file name -> source), by default the kit's ``exercises/`` stubs. Returns the
-    JSON payload. Each file is replaced atomically.
+def write_reports(out_dir: Path, submissions: Sources) -> dict[str, Any]:
+    """Flag and compare ``submissions`` (student -> file name -> source text or bytes), code of the handout
+    (the kit's ``exercises/`` stubs) left out of the comparison; write both reports. Returns the JSON
+    payload. Each file is replaced atomically.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    forbidden = frozenset(forbidden)
-    cache: dict[tuple[str, str], list[Flag]] = {}
+    cache: dict[tuple[str, str | bytes], list[Flag]] = {}  # a file handed in by several students is flagged once
     students: dict[str, Any] = {}
     for student in sorted(submissions):
         flags: list[Flag] = []
         for name, source in sorted(submissions[student].items()):
-            raw = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
-            key = (name, hashlib.sha1(raw).hexdigest())
-            if key not in cache:
-                cache[key] = flag_source(name, source, forbidden)
-            flags += cache[key]
+            if (name, source) not in cache:
+                cache[name, source] = flag_source(name, source)
+            flags += cache[name, source]
         students[student] = {"flags": [asdict(flag) for flag in flags],
                              "counts": dict(sorted(Counter(flag.kind for flag in flags).items()))}
-    base = kit_stubs() if base is None else base
-    pairs = similar_pairs(submissions, base, top=top)
+    base = kit_stubs()
+    pairs = similar_pairs(submissions, base, top=25)
     by_kind = Counter(kind for info in students.values() for kind in info["counts"])
     payload: dict[str, Any] = {
         "format": FORMAT,
@@ -73,8 +65,7 @@ def write_reports(out_dir: Path, submissions: Sources, base: Mapping[str, str | 
                     "top_pair": [pairs[0].a, pairs[0].b, round(pairs[0].score, 4)] if pairs else None},
         "kinds": KINDS,
         "similarity": {"k": K, "window": W, "common_fraction": COMMON_FRACTION, "common_min": COMMON_MIN,
-                       "base_files": sorted(base),
-                       "pairs": [pair.to_dict() for pair in pairs]},
+                       "base_files": sorted(base), "pairs": [pair.to_dict() for pair in pairs]},
         "students": students,
     }
     atomic_write_text(out_dir / JSON_NAME, json.dumps(payload, indent=2, ensure_ascii=False) + "\n",
@@ -97,8 +88,7 @@ def summary_line(payload: Mapping[str, Any]) -> str:
 
 def markdown(payload: Mapping[str, Any]) -> str:
     """The readable report: flags by kind, flagged submissions with evidence, the most similar pairs."""
-    summary, students = payload["summary"], payload["students"]
-    sim = payload["similarity"]
+    summary, students, sim = payload["summary"], payload["students"], payload["similarity"]
     out = ["# Integrity signals", "", f"> {NOTICE}", "",
            f"{summary['submissions']} submissions; {summary['flagged']} with static flags; "
            f"{summary['pairs']} most similar pairs listed.", "", "## Flags by kind", ""]

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import builtins
-import hashlib
 import io
 import keyword
 import tokenize
@@ -171,33 +170,28 @@ def winnow(hashes: np.ndarray, w: int = W) -> dict[int, int]:
     return chosen
 
 
-def fingerprint(source: str | bytes, k: int = K, w: int = W) -> Document:
+def fingerprint(source: str | bytes) -> Document:
     """The :class:`Document` of one source file."""
     texts, lines = normalized_tokens(source)
-    return Document(np.array(lines, dtype=np.int64).reshape(-1, 2), winnow(kgram_hashes(texts, k), w))
+    return Document(np.array(lines, dtype=np.int64).reshape(-1, 2), winnow(kgram_hashes(texts)))
 
 
 def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Mapping[str, str | bytes] | None = None,
-                  *, top: int = 20, k: int = K, w: int = W, common_fraction: float = COMMON_FRACTION,
-                  common_min: int = COMMON_MIN) -> list[Pair]:
+                  *, top: int = 20) -> list[Pair]:
     """The ``top`` most similar pairs of students (score > 0), best first, with per-file scores and matches.
 
     ``submissions`` maps student -> file name -> source; ``base`` maps file name -> handout source (None or
     empty: nothing is ignored as handout code).
     """
-    cache: dict[str, Document] = {}
+    cache: dict[str | bytes, Document] = {}  # a file handed in by several students is read once
     docs: dict[str, dict[str, Document]] = defaultdict(dict)  # file -> student -> document
     for student, files in submissions.items():
         for name, source in files.items():
-            raw = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
-            key = hashlib.sha1(raw).hexdigest()
-            if key not in cache:
-                cache[key] = fingerprint(source, k, w)
-            docs[name][student] = cache[key]
-    ignored: set[int] = set()
-    for source in (base or {}).values():
-        ignored.update(kgram_hashes(normalized_tokens(source)[0], k).tolist())
-    max_df = max(common_min, int(common_fraction * len(submissions)))
+            if source not in cache:
+                cache[source] = fingerprint(source)
+            docs[name][student] = cache[source]
+    ignored = {h for source in (base or {}).values() for h in kgram_hashes(normalized_tokens(source)[0]).tolist()}
+    max_df = max(COMMON_MIN, int(COMMON_FRACTION * len(submissions)))
     kept: dict[tuple[str, str], dict[int, int]] = {}  # (file, student) -> the fingerprints that count
     shared: Counter[tuple[str, str, str]] = Counter()
     for name, by_student in docs.items():
@@ -209,45 +203,41 @@ def similar_pairs(submissions: Mapping[str, Mapping[str, str | bytes]], base: Ma
         common = {value for value, students in postings.items() if len(students) > max_df}
         for student, doc in by_student.items():
             kept[name, student] = {v: p for v, p in doc.fingerprints.items() if v not in ignored and v not in common}
-        for students in postings.values():
-            if 2 <= len(students) <= max_df:
-                for a, b in combinations(sorted(students), 2):
-                    shared[name, a, b] += 1
+        shared.update((name, a, b) for students in postings.values() if 2 <= len(students) <= max_df
+                      for a, b in combinations(sorted(students), 2))
     per_pair: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for (name, a, b), count in shared.items():
         per_pair[a, b][name] = count
     totals = Counter({student: 0 for student in submissions})
     for (_, student), values in kept.items():
         totals[student] += len(values)
-    ranked = []
-    for (a, b), files in per_pair.items():
-        both = sum(files.values())
-        ranked.append((both / (totals[a] + totals[b] - both), both, a, b))
-    ranked.sort(key=lambda item: (-item[0], -item[1], item[2], item[3]))
+    both_of = {pair: sum(files.values()) for pair, files in per_pair.items()}
+    ranked = sorted(((both / (totals[a] + totals[b] - both), both, a, b) for (a, b), both in both_of.items()),
+                    key=lambda item: (-item[0], -item[1], item[2], item[3]))
     pairs = []
     for score, both, a, b in ranked[:top]:
         file_scores = {}
         for name, count in sorted(per_pair[a, b].items()):
             fa, fb = kept[name, a], kept[name, b]
-            matches = _matches(fa, fb, docs[name][a].lines, docs[name][b].lines, k, w)
+            matches = _matches(fa, fb, docs[name][a].lines, docs[name][b].lines)
             file_scores[name] = FileScore(count / (len(fa) + len(fb) - count), count, matches)
         pairs.append(Pair(a, b, score, both, file_scores))
     return pairs
 
 
-def _matches(fa: dict[int, int], fb: dict[int, int], lines_a: np.ndarray, lines_b: np.ndarray, k: int, w: int,
+def _matches(fa: dict[int, int], fb: dict[int, int], lines_a: np.ndarray, lines_b: np.ndarray,
              limit: int = 10) -> list[Match]:
     """Shared fingerprints grouped into runs that advance together in both files, as line ranges."""
     spots = sorted((fa[v], fb[v]) for v in fa.keys() & fb.keys())
     runs: list[list[tuple[int, int]]] = []
     for pa, pb in spots:
-        if runs and pa - runs[-1][-1][0] <= 2 * w and 0 <= pb - runs[-1][-1][1] <= 2 * w:
+        if runs and pa - runs[-1][-1][0] <= 2 * W and 0 <= pb - runs[-1][-1][1] <= 2 * W:
             runs[-1].append((pa, pb))
         else:
             runs.append([(pa, pb)])
 
     def span(lines: np.ndarray, first: int, last: int) -> tuple[int, int]:
-        return int(lines[first, 0]), int(lines[min(last + k - 1, len(lines) - 1), 1])
+        return int(lines[first, 0]), int(lines[min(last + K - 1, len(lines) - 1), 1])
 
     merged: list[Match] = []
     for run in runs:  # in the first file's order; touching ranges in both files become one

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 #: kind -> what it means, in one line (shown in the reports)
 KINDS: dict[str, str] = {
@@ -82,13 +82,6 @@ class Flag:
     file: str
     line: int
     detail: str
-
-    @property
-    def explanation(self) -> str:
-        return KINDS.get(self.kind, "")
-
-    def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "explanation": self.explanation}
 
 
 def flag_source(filename: str, source: str | bytes, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> list[Flag]:
@@ -287,9 +280,8 @@ def _walk(tree: ast.AST) -> list[ast.AST]:
         children = []
         for name in node._fields:
             value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                if not isinstance(value, ast.expr_context):
-                    children.append(value)
+            if isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                children.append(value)
             elif isinstance(value, list):
                 children.extend(item for item in value if isinstance(item, ast.AST))
         stack.extend(reversed(children))
