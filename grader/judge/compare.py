@@ -24,9 +24,8 @@ import numpy as np
 
 __all__ = [
     "TOLERANCES", "TamperingDetected", "assert_array_matches", "assert_inputs_unchanged", "assert_none",
-    "assert_result_pair",
-    "assert_result_tuple", "assert_same_keys", "assert_value_equals", "describe", "reset_tampering",
-    "tampering_seen", "tolerances", "with_article",
+    "assert_result_pair", "assert_result_tuple", "assert_same_keys", "assert_value_equals", "describe",
+    "reset_tampering", "tampering_seen", "tolerances", "with_article",
 ]
 
 DISGUISES = {"ndarray_subclass": "an ndarray subclass", "numpy_scalar_subclass": "a NumPy scalar subclass",
@@ -126,6 +125,15 @@ def _prefix(name: str, source: str | None) -> str:
     return f"{source}: {name}" if source and source != name else name
 
 
+def _wrong_kind(name: str, got: Any, source: str | None, expected: str, hint: str | None) -> None:
+    """Fail because ``got`` is not the kind of value ``expected`` names ("a NumPy array", "None" ...)."""
+    __tracebackhide__ = True
+    kind = with_article(describe(got))
+    if source:
+        _fail(f"{source} returned {kind} for {name}, expected {expected}", hint)
+    _fail(f"{name} is {kind}, expected {expected}", hint)
+
+
 def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | None = None,
                          atol: float | None = None, reveal: bool = False, source: str | None = None,
                          hint: str | None = None) -> None:
@@ -143,10 +151,7 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
     what = _prefix(name, source)
     _check_disguise(name, got, source, "a NumPy array")
     if type(got) is not np.ndarray:
-        kind = describe(got)
-        if source:
-            _fail(f"{source} returned {with_article(kind)} for {name}, expected a NumPy array", hint)
-        _fail(f"{name} is {with_article(kind)}, expected a NumPy array", hint)
+        _wrong_kind(name, got, source, "a NumPy array", hint)
     problems = []
     same_shape = got.shape == expected.shape
     if not same_shape:
@@ -238,19 +243,15 @@ def assert_value_equals(name: str, got: Any, expected: Any, *, source: str | Non
     A 0-d integer array is accepted for an int. The expected value is shown only with ``reveal``.
     """
     __tracebackhide__ = True
-    what = _prefix(name, source)
-    _check_disguise(name, got, source, with_article(type(expected).__name__))
+    kind = with_article(type(expected).__name__)
+    _check_disguise(name, got, source, kind)
     if type(expected) is int and type(got) is np.ndarray and got.ndim == 0 and got.dtype.kind in "iu":
         got = int(got)
     if type(got) is not type(expected):
-        if source:
-            _fail(f"{source} returned {with_article(describe(got))} for {name}, "
-                  f"expected {with_article(type(expected).__name__)}", hint)
-        _fail(f"{name} is {with_article(describe(got))}, expected {with_article(type(expected).__name__)}", hint)
+        _wrong_kind(name, got, source, kind, hint)
     if got != expected:
-        if reveal:
-            _fail(f"{what} is {got!r}, expected {expected!r}", hint)
-        _fail(f"{what} is {got!r}, which is wrong", hint)
+        verdict = f"expected {expected!r}" if reveal else "which is wrong"
+        _fail(f"{_prefix(name, source)} is {got!r}, {verdict}", hint)
 
 
 def assert_same_keys(name: str, got: Any, expected: Sequence[str], *, hint: str | None = None) -> None:
@@ -261,17 +262,12 @@ def assert_same_keys(name: str, got: Any, expected: Sequence[str], *, hint: str 
     __tracebackhide__ = True
     _check_disguise(name, got, None, "a list of names")
     if type(got) not in (list, tuple) or not all(type(k) is str for k in got):
-        _fail(f"{name} is {with_article(describe(got))}, expected a list of names", hint)
+        _wrong_kind(name, got, None, "a list of names", hint)
     missing = [k for k in expected if k not in got]
     unexpected = [k for k in got if k not in expected]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"lacks {', '.join(missing[:6])}" + (f" and {len(missing) - 6} more" if len(missing) > 6
-                                                                else ""))
-        if unexpected:
-            parts.append(f"has unexpected {', '.join(unexpected[:6])}"
-                         + (f" and {len(unexpected) - 6} more" if len(unexpected) > 6 else ""))
+    parts = [f"{verb} {', '.join(keys[:6])}" + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+             for verb, keys in (("lacks", missing), ("has unexpected", unexpected)) if keys]
+    if parts:
         _fail(f"{name} {'; '.join(parts)}", hint)
 
 
@@ -303,10 +299,7 @@ def assert_none(name: str, got: Any, *, source: str | None = None, why: str = ""
     __tracebackhide__ = True
     _check_disguise(name, got, source, "None")
     if got is not None:
-        reason = f" ({why})" if why else ""
-        if source:
-            _fail(f"{source} returned {with_article(describe(got))} for {name}, expected None{reason}", hint)
-        _fail(f"{name} is {with_article(describe(got))}, expected None{reason}", hint)
+        _wrong_kind(name, got, source, "None" + (f" ({why})" if why else ""), hint)
 
 
 def assert_inputs_unchanged(source: str, names: Sequence[str], sent: Sequence[Any], after: Any,
