@@ -12,12 +12,10 @@ unchanged are left alone.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
-from grader.reports.canvas import CANVAS_NAME, canvas_csv
+from grader.reports.canvas import CANVAS_NAME, canvas_csv, csv_text
 from grader.reports.gradescope import submission_results
 from grader.reports.text import feedback_markdown, num
 from grader.vocabulary.exercises import EXERCISES, WEIGHTS
@@ -56,13 +54,9 @@ def _points(stored: Stored) -> dict[str, dict[str, tuple[float, float]]]:
 def grades_csv(stored: Stored) -> str:
     """grades.csv: student, one column per exercise, total, max_total, status."""
     points = _points(stored)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *EXERCISES, "total", "max_total", "status"])
-    for record in stored.records:
-        writer.writerow([record.student, *(num(points[record.student].get(e, (0.0, 0.0))[0]) for e in EXERCISES),
-                         num(record.score), num(record.max_score), record.status])
-    return buffer.getvalue()
+    return csv_text([["student", *EXERCISES, "total", "max_total", "status"],
+                     *([record.student, *(num(points[record.student].get(e, (0.0, 0.0))[0]) for e in EXERCISES),
+                        num(record.score), num(record.max_score), record.status] for record in stored.records)])
 
 
 def canvas_text(stored: Stored) -> str:

@@ -42,17 +42,19 @@ def num(value: float) -> str:
     return f"{round(value, 4):g}"
 
 
+def _short(name: str, width: int = NAME_WIDTH) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def first_line(text: str, limit: int = 140) -> str:
     """The first non-blank line of ``text``, cut to ``limit`` characters."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return _short(next((ln.strip() for ln in text.splitlines() if ln.strip()), ""), limit)
 
 
 def hint(result: TestResult) -> str:
     """What to try next for a failing test, by how it failed."""
-    module = f"exercises/{result.exercise}.py"
     if result.not_implemented:
-        return f"write it: replace the `raise NotImplementedError` in {module}"
+        return f"write it: replace the `raise NotImplementedError` in exercises/{result.exercise}.py"
     return HINTS.get(result.status, "wrong result: check shapes and dtypes first, then values on an input small "
                                     "enough to do by hand")
 
@@ -69,10 +71,6 @@ def failure_line(result: TestResult, limit: int = 110) -> str:
     if result.status in (TestStatus.TAMPERED, TestStatus.OUT_OF_MEMORY) and not line.lower().startswith(label):
         line = f"{label}: {line}" if line else label
     return first_line(line, limit) or label
-
-
-def _short(name: str, width: int = NAME_WIDTH) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def check_table(exercise: str, results: Sequence[TestResult], problem: str = "") -> str:
