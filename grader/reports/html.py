@@ -14,13 +14,13 @@ import dataclasses
 import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.reports.charts import Bar, Html, bar_chart, cell, esc, histogram, page, pct, section, table
+from grader.reports.charts import Bar, Html, bar_chart, cell, esc, histogram, page, pct, rate_class, section, table
 from grader.reports.text import first_line
 from grader.reports.text import num as _num
 from grader.vocabulary.exercises import EXERCISES, TITLES
@@ -74,12 +74,19 @@ def write_report(out_dir: Path, stored: Stored) -> Path:
 
 def rate_cell(passed: int, total: int) -> Html:
     share = passed / total if total else 0.0
-    return cell(Html(f'<span class="dot"></span>{pct(share)}'), f"{share:.4f}",
-                "num rate-" + ("good" if share >= 0.8 else "fair" if share >= 0.5 else "poor"))
+    return cell(Html(f'<span class="dot"></span>{pct(share)}'), f"{share:.4f}", f"num rate-{rate_class(share)}")
 
 
 def share_of(sub: dict[str, Any]) -> float:
     return float(sub["score"]) / float(sub["max_score"]) if float(sub["max_score"]) else 0.0
+
+
+def grouped(tests: Iterable[dict[str, Any]], key: str) -> defaultdict[str, list[dict[str, Any]]]:
+    """``tests`` by their value of ``key``, in the order met."""
+    groups = defaultdict(list)
+    for t in tests:
+        groups[t[key]].append(t)
+    return groups
 
 
 def ordered(counter: Counter, first: Sequence[str]) -> list[str]:
@@ -137,9 +144,7 @@ def exercise_section(run: Run) -> str:
         passed = sum(t["status"] is PASSED for t in tests)
         max_points = max(run.max_points.get((s, ex), 0.0) for s in graded)
         mean = statistics.fmean(run.points.get((s, ex), 0.0) for s in graded)
-        by_student = defaultdict(list)
-        for t in tests:
-            by_student[t["student"]].append(t)
+        by_student = grouped(tests, "student")
         full = sum(all(t["status"] is PASSED for t in ts) for ts in by_student.values())
         todo = sum(all(t.get("not_implemented") for t in ts) for ts in by_student.values())
         title = TITLES.get(ex, ex)
@@ -159,13 +164,10 @@ def _count(n: int, status: TestStatus, todo: int = 0) -> str:
 
 
 def test_section(run: Run) -> str:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t in run.tests:
-        groups[t["nodeid"]].append(t)
     rank = {e: i for i, e in enumerate(EXERCISES)}
     rows = []
-    for _nodeid, runs in sorted(groups.items(), key=lambda g: (sum(t["status"] is PASSED for t in g[1])
-                                                               / len(g[1]), rank.get(g[1][0]["exercise"], 99))):
+    for runs in sorted(grouped(run.tests, "nodeid").values(), key=lambda runs: (
+            sum(t["status"] is PASSED for t in runs) / len(runs), rank.get(runs[0]["exercise"], 99))):
         first = runs[0]
         passed = sum(t["status"] is PASSED for t in runs)
         statuses = Counter(t["status"] for t in runs)
@@ -186,10 +188,8 @@ def test_section(run: Run) -> str:
 
 
 def slowest_section(run: Run) -> str:
-    slow_test: dict[str, dict[str, Any]] = {}
-    for t in run.tests:
-        if t["student"] not in slow_test or t["duration"] > slow_test[t["student"]]["duration"]:
-            slow_test[t["student"]] = t
+    slow_test = {student: max(tests, key=lambda t: t["duration"])
+                 for student, tests in grouped(run.tests, "student").items()}
     subs = sorted(run.submissions, key=lambda s: -float(s["duration"]))[:SLOWEST]
     rows = [[cell(s["student"], cls="mono"), cell(f"{float(s['duration']):.1f} s", s["duration"], "num"),
              cell(s["status"]), cell(num(s["score"]), s["score"], "num"),
@@ -208,10 +208,7 @@ def _problem(sub: dict[str, Any], failing: list[dict[str, Any]]) -> str:
 
 
 def failing_section(run: Run) -> str:
-    failing: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t in run.tests:
-        if t["status"] is not PASSED:
-            failing[t["student"]].append(t)
+    failing = grouped((t for t in run.tests if t["status"] is not PASSED), "student")
     rows, exercises = [], exercises_of(run)
     for s in run.submissions:
         if s["status"] is GRADED and share_of(s) >= FAILING_SHARE:
