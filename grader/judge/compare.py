@@ -115,10 +115,8 @@ def _num(value: float) -> str:
 
 
 def _fail(message: str, hint: str | None) -> None:
-    if hint:
-        message = f"{message} — {hint}"
     __tracebackhide__ = True
-    raise AssertionError(message)
+    raise AssertionError(f"{message} — {hint}" if hint else message)
 
 
 def _prefix(name: str, source: str | None) -> str:

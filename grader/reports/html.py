@@ -14,7 +14,7 @@ import dataclasses
 import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,8 +89,9 @@ def grouped(tests: Iterable[dict[str, Any]], key: str) -> defaultdict[str, list[
     return groups
 
 
-def ordered(counter: Counter, first: Sequence[str]) -> list[str]:
-    return [k for k in first if counter.get(k)] + sorted(k for k in counter if k not in first)
+def ordered(seen: Collection[str], first: Sequence[str]) -> list[str]:
+    """``seen``: the names in ``first`` in that order, then the others sorted."""
+    return [k for k in first if k in seen] + sorted(k for k in seen if k not in first)
 
 
 def num(value: float) -> str:
@@ -99,8 +100,7 @@ def num(value: float) -> str:
 
 
 def exercises_of(run: Run) -> list[str]:
-    seen = {t["exercise"] for t in run.tests}
-    return [e for e in EXERCISES if e in seen] + sorted(seen - set(EXERCISES))
+    return ordered({t["exercise"] for t in run.tests}, EXERCISES)
 
 
 # --- sections ----------------------------------------------------------------------------------------------------

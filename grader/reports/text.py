@@ -86,11 +86,9 @@ def check_table(exercise: str, results: Sequence[TestResult], problem: str = "")
     for result in results:
         lines.append(f"  {_tag(result):<{TAG_WIDTH}} {_short(result.name):<{NAME_WIDTH}} "
                      f"{num(result.points) + '/' + num(result.max_points):>9}")
-    failing = [r for r in results if not r.passed]
-    if failing:
-        first = failing[0]
-        lines.append(f"  first failure: {failure_line(first)}")
-        lines.append(f"  hint: {hint(first)}")
+    first = next((r for r in results if not r.passed), None)
+    if first is not None:
+        lines += [f"  first failure: {failure_line(first)}", f"  hint: {hint(first)}"]
     return "\n".join(lines)
 
 
@@ -159,8 +157,7 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
         previous = output
     hidden = [r for r in group if r.visibility is Visibility.HIDDEN]
     if hidden:
-        passed = sum(r.passed for r in hidden)
-        lines.append(f"- hidden tests: {passed} of {len(hidden)} passed, "
+        lines.append(f"- hidden tests: {sum(r.passed for r in hidden)} of {len(hidden)} passed, "
                      f"{num(sum(r.points for r in hidden))} / {num(sum(r.max_points for r in hidden))} points")
     for level, label in DEFERRED.items():
         later = [r for r in group if r.visibility == level]
@@ -178,8 +175,7 @@ def _indent(block: str) -> str:
 
 def summary_text(results: Sequence[TestResult], *, status: str, message: str, max_score: float) -> str:
     """The one-paragraph ``output`` of a Gradescope results.json."""
-    score = sum(r.points for r in results)
-    parts = [f"Score {num(score)}/{num(max_score)} ({status})."]
+    parts = [f"Score {num(sum(r.points for r in results))}/{num(max_score)} ({status})."]
     parts += [f"{TITLES.get(name, name)}: {num(t.points)}/{num(t.max_points)}."
               for name, t in by_exercise(results).items() if t.total]
     if message:
