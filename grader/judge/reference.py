@@ -45,8 +45,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "suites" / "public"
 DATA_NAME = "expected"  # expected.npz (the arrays) + expected.json (the index)
 FORMAT = 1
 
-__all__ = ["MissingReference", "Opaque", "call_key", "mode",
-           "recorded", "reference"]
+__all__ = ["MissingReference", "Opaque", "call_key", "mode", "recorded", "reference"]
 
 
 class MissingReference(RuntimeError):
@@ -195,11 +194,6 @@ def _record(folder: Path, key: str, name: str, result: Any) -> None:
 
 # ----- replay -----
 
-def _data_prefix() -> Path:
-    given = os.environ.get(DATA_ENV)
-    return Path(given) if given else DATA_DIR / DATA_NAME
-
-
 @functools.lru_cache(maxsize=4)
 def _load(prefix: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     index_path, data_path = prefix.with_suffix(".json"), prefix.with_suffix(".npz")
@@ -218,7 +212,8 @@ def _load(prefix: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def _replay(key: str, name: str) -> Any:
-    calls, arrays = _load(_data_prefix())
+    given = os.environ.get(DATA_ENV)
+    calls, arrays = _load(Path(given) if given else DATA_DIR / DATA_NAME)
     entry = calls.get(key)
     if entry is None or entry.get("name") != name:
         raise MissingReference(f"no recorded expected value for this call of {name}: were the public tests or "

@@ -66,8 +66,7 @@ def load(out_dir: Path, stored: Stored) -> Run:
 
 def write_report(out_dir: Path, stored: Stored) -> Path:
     """Write ``out_dir/report.html`` atomically from the gradebook's ``stored`` content; returns its path."""
-    out_dir = Path(out_dir)
-    path = out_dir / REPORT_NAME
+    path = Path(out_dir) / REPORT_NAME
     atomic_write_text(path, render(load(out_dir, stored), datetime.now(timezone.utc)))
     return path
 
@@ -226,12 +225,10 @@ def failing_section(run: Run) -> str:
 
 def status_section(run: Run) -> str:
     tests = Counter(t["status"] for t in run.tests)
-    todo = sum(bool(t.get("not_implemented")) for t in run.tests)
-    test_rows = [[cell(s.label), cell(tests.get(s, 0), cls="num"),
-                  cell(pct(tests.get(s, 0) / len(run.tests)) if run.tests else "–", cls="num")]
-                 for s in TestStatus]
-    test_rows.append([cell("… of the errors: not implemented yet"), cell(todo, cls="num"),
-                      cell(pct(todo / len(run.tests)) if run.tests else "–", cls="num")])
+    counts = [(s.label, tests.get(s, 0)) for s in TestStatus]
+    counts.append(("… of the errors: not implemented yet", sum(bool(t.get("not_implemented")) for t in run.tests)))
+    test_rows = [[cell(label), cell(n, cls="num"), cell(pct(n / len(run.tests)) if run.tests else "–", cls="num")]
+                 for label, n in counts]
     subs = Counter(s["status"] for s in run.submissions)
     sub_rows = [[cell(s.label), cell(subs[s], cls="num"),
                  cell(", ".join(x["student"] for x in run.submissions if x["status"] is s) if s is not GRADED else "",

@@ -83,9 +83,8 @@ def check_table(exercise: str, results: Sequence[TestResult], problem: str = "")
         lines.append(f"  could not run the public tests: {first_line(problem)}")
     if not results and not problem:
         lines.append("  no public tests for this exercise")
-    for result in results:
-        lines.append(f"  {_tag(result):<{TAG_WIDTH}} {_short(result.name):<{NAME_WIDTH}} "
-                     f"{num(result.points) + '/' + num(result.max_points):>9}")
+    lines += [f"  {_tag(r):<{TAG_WIDTH}} {_short(r.name):<{NAME_WIDTH}} {num(r.points) + '/' + num(r.max_points):>9}"
+              for r in results]
     first = next((r for r in results if not r.passed), None)
     if first is not None:
         lines += [f"  first failure: {failure_line(first)}", f"  hint: {hint(first)}"]
@@ -111,12 +110,12 @@ def _cell(text: str) -> str:
 
 
 def feedback_markdown(student: str, results: Sequence[TestResult], *, status: str = SubmissionStatus.GRADED,
-                      message: str = "", max_score: float = 100.0, exercises: Sequence[str] = tuple(TITLES)) -> str:
+                      message: str = "", max_score: float = 100.0) -> str:
     """A student's feedback: visible tests in full; hidden ones only as a name-less total per exercise;
     after_due_date / after_published ones only counted, as released later."""
     shown = [r for r in results if r.visibility not in DEFERRED]
     deferred = [r for r in results if r.visibility in DEFERRED]
-    totals = by_exercise(shown, exercises)
+    totals = by_exercise(shown)
     deferred_max = sum(r.max_points for r in deferred)
     score = sum(r.points for r in shown)
     lines = [f"# Feedback for {_cell(student)}", ""]
