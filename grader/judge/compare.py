@@ -52,9 +52,7 @@ def _disguise(value: Any) -> str | None:
     if type(value).__name__ != "Handle":
         return None
     flags = getattr(value, "flags", ())
-    if not isinstance(flags, tuple):
-        return None
-    kinds = [DISGUISES[f] for f in flags if f in DISGUISES]
+    kinds = [DISGUISES[f] for f in flags if f in DISGUISES] if isinstance(flags, tuple) else []
     if not kinds:
         return None
     hooks = [h for h in getattr(value, "overrides", ()) if isinstance(h, str)]

@@ -65,8 +65,7 @@ def submission_results(record: GradeRecord, results: Sequence[TestResult], extra
     how = {"status": record.status.value, "content_hash": record.content_hash, "suite_hash": record.suite_hash,
            "grader_version": record.grader_version, "message": record.message, "sandbox": record.sandbox}
     payload = gradescope_results(results, execution_time=record.duration, extra_data={**how, **extra}, output=output)
-    payload["score"] = round(record.score, 6)
-    return payload
+    return {**payload, "score": round(record.score, 6)}
 
 
 def failure_results(message: str) -> dict[str, Any]:

@@ -158,10 +158,6 @@ def exercise_section(run: Run) -> str:
                         "of the exercise said “not implemented yet”.")
 
 
-def _count(n: int, status: TestStatus, todo: int = 0) -> str:
-    return f"{n} {status.label}" + (f" ({todo} todo)" if todo else "")
-
-
 def test_section(run: Run) -> str:
     rank = {e: i for i, e in enumerate(EXERCISES)}
     rows = []
@@ -171,7 +167,8 @@ def test_section(run: Run) -> str:
         passed = sum(t["status"] is PASSED for t in runs)
         statuses = Counter(t["status"] for t in runs)
         todo = sum(bool(t.get("not_implemented")) for t in runs)
-        breakdown = " · ".join(_count(statuses[s], s, todo if s is TestStatus.ERROR else 0)
+        breakdown = " · ".join(f"{statuses[s]} {s.label}"
+                               + (f" ({todo} todo)" if todo and s is TestStatus.ERROR else "")
                                for s in ordered(statuses, list(TestStatus)))
         failing = next((t for t in runs if t["status"] is not PASSED and not t.get("not_implemented")), None)
         example = first_line(failing["output"], 120) if failing else ""

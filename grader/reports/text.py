@@ -146,13 +146,12 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
     lines = [f"## {TITLES.get(name, name)} — {points}", ""]
     previous = ""
     for result in (r for r in group if r.visibility is Visibility.VISIBLE):
-        mark = status_label(result)
-        lines.append(f"- **{mark}** — {result.name} ({num(result.points)} / {num(result.max_points)})")
+        lines.append(f"- **{status_label(result)}** — {result.name} ({num(result.points)} / {num(result.max_points)})")
         output = "" if result.passed else result.output.strip()
         if output and output == previous:
             lines.append("  (the same output as above)")
         elif output:
-            lines += ["", _indent(_fence(output)), ""]
+            lines += ["", "\n".join("  " + line for line in _fence(output).splitlines()), ""]
         previous = output
     hidden = [r for r in group if r.visibility is Visibility.HIDDEN]
     if hidden:
@@ -166,10 +165,6 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
         lines.append("- no tests")
     lines.append("")
     return lines
-
-
-def _indent(block: str) -> str:
-    return "\n".join("  " + line for line in block.splitlines())
 
 
 def summary_text(results: Sequence[TestResult], *, status: str, message: str, max_score: float) -> str:
