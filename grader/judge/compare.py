@@ -223,8 +223,7 @@ def _value_errors(got: np.ndarray, expected: np.ndarray, rtol: float | None, ato
     worst_rel = int(np.argmax(rel_off))
     rel = "" if rel_off.flat[worst_rel] < 0 else \
         f" (max rel error {_num(float(rel_off.flat[worst_rel]))} at {_index(worst_rel, got.shape)})"
-    of = f"{n_off} of {considered} values off" if considered == got.size else \
-        f"{n_off} of the other {considered} values off"
+    of = f"{n_off} of {'' if considered == got.size else 'the other '}{considered} values off"
     message = f"max abs error {_num(float(abs_err.flat[worst]))} at {_index(worst, got.shape)}{rel}; {of}"
     if reveal:
         message += (f"; at {_index(worst, got.shape)} expected {_num(float(expected.flat[worst]))}, "

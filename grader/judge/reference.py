@@ -98,12 +98,11 @@ class _Module:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
-        module = self._module
 
         def solution(*args: Any, **kwargs: Any) -> Any:
-            return getattr(importlib.import_module(f"solutions.{module}"), name)(*args, **kwargs)
+            return getattr(importlib.import_module(f"solutions.{self._module}"), name)(*args, **kwargs)
 
-        return _Recorded(f"{module}.{name}", solution)
+        return _Recorded(f"{self._module}.{name}", solution)
 
 
 class _Recorded:
