@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.vocabulary.files import replacing
+from grader.vocabulary.files import atomic_write_text, replacing
 
 RECORD_ENV = "GRADER_REFERENCE_RECORD"
 DATA_ENV = "GRADER_REFERENCE_DATA"
@@ -187,8 +187,7 @@ def _record(folder: Path, key: str, name: str, result: Any) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with replacing(folder / f"{key}.npz", suffix=".npz", durable=False) as temp:
         np.savez(temp, **{str(i): a for i, a in enumerate(arrays)})
-    with replacing(folder / f"{key}.json", durable=False) as temp:
-        temp.write_text(json.dumps({"name": name, "tree": tree}))
+    atomic_write_text(folder / f"{key}.json", json.dumps({"name": name, "tree": tree}), durable=False)
 
 
 # ----- replay -----
