@@ -121,8 +121,9 @@ def bar_chart(bars: Sequence[Bar], *, title: str, x_label: str, width: int = 640
         parts.append(f'<text x="{left - 8}" y="{y0 + row / 2 + 4:.1f}" text-anchor="end" fill="{TEXT}">'
                      f"{esc(bar.label)}</text>")
         parts.append(f'<rect class="bar" data-label="{esc(bar.label)}" data-value="{share:.4f}" x="{left}" '
-                     f'y="{y0 + 5}" width="{max(plot_w * share, 1.5):.1f}" height="{row - 10}" fill='
-                     f'"{RATE_COLOURS[rate_class(share)]}"><title>{esc(bar.label)}: {esc(bar.text)}</title></rect>')
+                     f'y="{y0 + 5}" width="{max(plot_w * share, 1.5):.1f}" height="{row - 10}" '
+                     f'fill="{RATE_COLOURS[rate_class(share)]}"><title>{esc(bar.label)}: {esc(bar.text)}</title>'
+                     "</rect>")
         parts.append(f'<text x="{left + plot_w * share + 6:.1f}" y="{y0 + row / 2 + 4:.1f}" fill="{TEXT}">'
                      f"{esc(bar.text)}</text>")
     parts += [f'<line x1="{left}" x2="{left}" y1="{top}" y2="{axis_y}" stroke="{AXIS}"/>',
