@@ -107,13 +107,11 @@ def exercises_of(run: Run) -> list[str]:
 def header(run: Run, generated: datetime) -> str:
     subs = run.submissions
     scores = [float(s["score"]) for s in subs]
-    statuses = Counter(s["status"] for s in subs)
     modes = Counter(str(s.get("sandbox") or "") for s in subs) - Counter({"": len(subs)})  # "": never ran
     sandbox = ", ".join(m if len(modes) == 1 else f"{m} ({n})" for m, n in modes.most_common()) or "not recorded"
-    facts = [("submissions", str(len(subs))), (GRADED.label, str(statuses.get(GRADED, 0))),
+    facts = [("submissions", str(len(subs))), (GRADED.label, str(sum(s["status"] is GRADED for s in subs))),
              ("mean score", num(statistics.fmean(scores)) if scores else "–"),
-             ("median score", num(statistics.median(scores)) if scores else "–"),
-             ("sandbox", sandbox)]
+             ("median score", num(statistics.median(scores)) if scores else "–"), ("sandbox", sandbox)]
     cards = "".join(f'<div class="card"><div class="label">{esc(k)}</div><div class="value">{esc(v)}</div></div>'
                     for k, v in facts)
     versions = sorted({str(s.get("grader_version", "")) for s in subs} - {""})
