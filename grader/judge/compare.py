@@ -153,9 +153,8 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
     if not same_shape:
         problems.append(f"has shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
     if got.dtype != expected.dtype:
-        extra = ""
-        if expected.dtype == np.float32 and got.dtype == np.float64:
-            extra = " (float32 inputs must give float32 results: do not upcast)"
+        upcast = expected.dtype == np.float32 and got.dtype == np.float64
+        extra = " (float32 inputs must give float32 results: do not upcast)" if upcast else ""
         problems.append(f"has dtype {got.dtype}, expected {expected.dtype}{extra}")
     numeric = got.dtype.kind in _NUMERIC and expected.dtype.kind in _NUMERIC
     bad = _non_finite(got, expected, same_shape) if numeric else None
@@ -166,8 +165,7 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
         if values:
             problems.append(values)
     if problems:
-        first = problems[0]
-        _fail(f"{what}{' ' if first.startswith('has ') else ': '}" + "; ".join(problems), hint)
+        _fail(f"{what}{' ' if problems[0].startswith('has ') else ': '}" + "; ".join(problems), hint)
 
 
 _NUMERIC = "biuf"  # complex, strings, dates ...: the dtype message says enough
@@ -197,8 +195,7 @@ def _value_errors(got: np.ndarray, expected: np.ndarray, rtol: float | None, ato
         default_rtol, default_atol = tolerances(expected.dtype)
         rtol = default_rtol if rtol is None else rtol
         atol = default_atol if atol is None else atol
-        g = got.astype(np.float64)
-        e = expected.astype(np.float64)
+        g, e = got.astype(np.float64), expected.astype(np.float64)
         same_special = (~np.isfinite(e)) & ((g == e) | (np.isnan(g) & np.isnan(e)))
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             abs_err = np.where(same_special, 0.0, np.abs(g - e))
