@@ -24,9 +24,8 @@ import numpy as np
 
 __all__ = [
     "TOLERANCES", "TamperingDetected", "assert_array_matches", "assert_inputs_unchanged", "assert_none",
-    "assert_result_pair",
-    "assert_result_tuple", "assert_same_keys", "assert_value_equals", "describe", "reset_tampering",
-    "tampering_seen", "tolerances", "with_article",
+    "assert_result_pair", "assert_result_tuple", "assert_same_keys", "assert_value_equals", "describe",
+    "reset_tampering", "tampering_seen", "tolerances", "with_article",
 ]
 
 DISGUISES = {"ndarray_subclass": "an ndarray subclass", "numpy_scalar_subclass": "a NumPy scalar subclass",
@@ -53,9 +52,7 @@ def _disguise(value: Any) -> str | None:
     if type(value).__name__ != "Handle":
         return None
     flags = getattr(value, "flags", ())
-    if not isinstance(flags, tuple):
-        return None
-    kinds = [DISGUISES[f] for f in flags if f in DISGUISES]
+    kinds = [DISGUISES[f] for f in flags if f in DISGUISES] if isinstance(flags, tuple) else []
     if not kinds:
         return None
     hooks = [h for h in getattr(value, "overrides", ()) if isinstance(h, str)]
@@ -116,14 +113,21 @@ def _num(value: float) -> str:
 
 
 def _fail(message: str, hint: str | None) -> None:
-    if hint:
-        message = f"{message} — {hint}"
     __tracebackhide__ = True
-    raise AssertionError(message)
+    raise AssertionError(f"{message} — {hint}" if hint else message)
 
 
 def _prefix(name: str, source: str | None) -> str:
     return f"{source}: {name}" if source and source != name else name
+
+
+def _wrong_kind(name: str, got: Any, source: str | None, expected: str, hint: str | None) -> None:
+    """Fail because ``got`` is not the kind of value ``expected`` names ("a NumPy array", "None" ...)."""
+    __tracebackhide__ = True
+    kind = with_article(describe(got))
+    if source:
+        _fail(f"{source} returned {kind} for {name}, expected {expected}", hint)
+    _fail(f"{name} is {kind}, expected {expected}", hint)
 
 
 def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | None = None,
@@ -143,18 +147,14 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
     what = _prefix(name, source)
     _check_disguise(name, got, source, "a NumPy array")
     if type(got) is not np.ndarray:
-        kind = describe(got)
-        if source:
-            _fail(f"{source} returned {with_article(kind)} for {name}, expected a NumPy array", hint)
-        _fail(f"{name} is {with_article(kind)}, expected a NumPy array", hint)
+        _wrong_kind(name, got, source, "a NumPy array", hint)
     problems = []
     same_shape = got.shape == expected.shape
     if not same_shape:
         problems.append(f"has shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
     if got.dtype != expected.dtype:
-        extra = ""
-        if expected.dtype == np.float32 and got.dtype == np.float64:
-            extra = " (float32 inputs must give float32 results: do not upcast)"
+        upcast = expected.dtype == np.float32 and got.dtype == np.float64
+        extra = " (float32 inputs must give float32 results: do not upcast)" if upcast else ""
         problems.append(f"has dtype {got.dtype}, expected {expected.dtype}{extra}")
     numeric = got.dtype.kind in _NUMERIC and expected.dtype.kind in _NUMERIC
     bad = _non_finite(got, expected, same_shape) if numeric else None
@@ -165,8 +165,7 @@ def assert_array_matches(name: str, got: Any, expected: Any, *, rtol: float | No
         if values:
             problems.append(values)
     if problems:
-        first = problems[0]
-        _fail(f"{what}{' ' if first.startswith('has ') else ': '}" + "; ".join(problems), hint)
+        _fail(f"{what}{' ' if problems[0].startswith('has ') else ': '}" + "; ".join(problems), hint)
 
 
 _NUMERIC = "biuf"  # complex, strings, dates ...: the dtype message says enough
@@ -196,8 +195,7 @@ def _value_errors(got: np.ndarray, expected: np.ndarray, rtol: float | None, ato
         default_rtol, default_atol = tolerances(expected.dtype)
         rtol = default_rtol if rtol is None else rtol
         atol = default_atol if atol is None else atol
-        g = got.astype(np.float64)
-        e = expected.astype(np.float64)
+        g, e = got.astype(np.float64), expected.astype(np.float64)
         same_special = (~np.isfinite(e)) & ((g == e) | (np.isnan(g) & np.isnan(e)))
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             abs_err = np.where(same_special, 0.0, np.abs(g - e))
@@ -222,8 +220,7 @@ def _value_errors(got: np.ndarray, expected: np.ndarray, rtol: float | None, ato
     worst_rel = int(np.argmax(rel_off))
     rel = "" if rel_off.flat[worst_rel] < 0 else \
         f" (max rel error {_num(float(rel_off.flat[worst_rel]))} at {_index(worst_rel, got.shape)})"
-    of = f"{n_off} of {considered} values off" if considered == got.size else \
-        f"{n_off} of the other {considered} values off"
+    of = f"{n_off} of {'' if considered == got.size else 'the other '}{considered} values off"
     message = f"max abs error {_num(float(abs_err.flat[worst]))} at {_index(worst, got.shape)}{rel}; {of}"
     if reveal:
         message += (f"; at {_index(worst, got.shape)} expected {_num(float(expected.flat[worst]))}, "
@@ -238,19 +235,15 @@ def assert_value_equals(name: str, got: Any, expected: Any, *, source: str | Non
     A 0-d integer array is accepted for an int. The expected value is shown only with ``reveal``.
     """
     __tracebackhide__ = True
-    what = _prefix(name, source)
-    _check_disguise(name, got, source, with_article(type(expected).__name__))
+    kind = with_article(type(expected).__name__)
+    _check_disguise(name, got, source, kind)
     if type(expected) is int and type(got) is np.ndarray and got.ndim == 0 and got.dtype.kind in "iu":
         got = int(got)
     if type(got) is not type(expected):
-        if source:
-            _fail(f"{source} returned {with_article(describe(got))} for {name}, "
-                  f"expected {with_article(type(expected).__name__)}", hint)
-        _fail(f"{name} is {with_article(describe(got))}, expected {with_article(type(expected).__name__)}", hint)
+        _wrong_kind(name, got, source, kind, hint)
     if got != expected:
-        if reveal:
-            _fail(f"{what} is {got!r}, expected {expected!r}", hint)
-        _fail(f"{what} is {got!r}, which is wrong", hint)
+        verdict = f"expected {expected!r}" if reveal else "which is wrong"
+        _fail(f"{_prefix(name, source)} is {got!r}, {verdict}", hint)
 
 
 def assert_same_keys(name: str, got: Any, expected: Sequence[str], *, hint: str | None = None) -> None:
@@ -261,17 +254,12 @@ def assert_same_keys(name: str, got: Any, expected: Sequence[str], *, hint: str 
     __tracebackhide__ = True
     _check_disguise(name, got, None, "a list of names")
     if type(got) not in (list, tuple) or not all(type(k) is str for k in got):
-        _fail(f"{name} is {with_article(describe(got))}, expected a list of names", hint)
+        _wrong_kind(name, got, None, "a list of names", hint)
     missing = [k for k in expected if k not in got]
     unexpected = [k for k in got if k not in expected]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"lacks {', '.join(missing[:6])}" + (f" and {len(missing) - 6} more" if len(missing) > 6
-                                                                else ""))
-        if unexpected:
-            parts.append(f"has unexpected {', '.join(unexpected[:6])}"
-                         + (f" and {len(unexpected) - 6} more" if len(unexpected) > 6 else ""))
+    parts = [f"{verb} {', '.join(keys[:6])}" + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+             for verb, keys in (("lacks", missing), ("has unexpected", unexpected)) if keys]
+    if parts:
         _fail(f"{name} {'; '.join(parts)}", hint)
 
 
@@ -303,10 +291,7 @@ def assert_none(name: str, got: Any, *, source: str | None = None, why: str = ""
     __tracebackhide__ = True
     _check_disguise(name, got, source, "None")
     if got is not None:
-        reason = f" ({why})" if why else ""
-        if source:
-            _fail(f"{source} returned {with_article(describe(got))} for {name}, expected None{reason}", hint)
-        _fail(f"{name} is {with_article(describe(got))}, expected None{reason}", hint)
+        _wrong_kind(name, got, source, "None" + (f" ({why})" if why else ""), hint)
 
 
 def assert_inputs_unchanged(source: str, names: Sequence[str], sent: Sequence[Any], after: Any,

@@ -123,7 +123,6 @@ class GraderSession:
     """One judge run: the runners it started and the results it collected."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.config = config
         self.submission = Path(config.getoption("--submission")).resolve()
         scratch = config.getoption("--scratch")
         self._tmp = None if scratch else tempfile.TemporaryDirectory(prefix="grader-judge-")

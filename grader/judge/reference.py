@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.vocabulary.files import replacing
+from grader.vocabulary.files import atomic_write_text, replacing
 
 RECORD_ENV = "GRADER_REFERENCE_RECORD"
 DATA_ENV = "GRADER_REFERENCE_DATA"
@@ -45,8 +45,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "suites" / "public"
 DATA_NAME = "expected"  # expected.npz (the arrays) + expected.json (the index)
 FORMAT = 1
 
-__all__ = ["MissingReference", "Opaque", "call_key", "mode",
-           "recorded", "reference"]
+__all__ = ["MissingReference", "Opaque", "call_key", "mode", "recorded", "reference"]
 
 
 class MissingReference(RuntimeError):
@@ -99,12 +98,11 @@ class _Module:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
-        module = self._module
 
         def solution(*args: Any, **kwargs: Any) -> Any:
-            return getattr(importlib.import_module(f"solutions.{module}"), name)(*args, **kwargs)
+            return getattr(importlib.import_module(f"solutions.{self._module}"), name)(*args, **kwargs)
 
-        return _Recorded(f"{module}.{name}", solution)
+        return _Recorded(f"{self._module}.{name}", solution)
 
 
 class _Recorded:
@@ -189,16 +187,10 @@ def _record(folder: Path, key: str, name: str, result: Any) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with replacing(folder / f"{key}.npz", suffix=".npz", durable=False) as temp:
         np.savez(temp, **{str(i): a for i, a in enumerate(arrays)})
-    with replacing(folder / f"{key}.json", durable=False) as temp:
-        temp.write_text(json.dumps({"name": name, "tree": tree}))
+    atomic_write_text(folder / f"{key}.json", json.dumps({"name": name, "tree": tree}), durable=False)
 
 
 # ----- replay -----
-
-def _data_prefix() -> Path:
-    given = os.environ.get(DATA_ENV)
-    return Path(given) if given else DATA_DIR / DATA_NAME
-
 
 @functools.lru_cache(maxsize=4)
 def _load(prefix: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -218,7 +210,8 @@ def _load(prefix: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def _replay(key: str, name: str) -> Any:
-    calls, arrays = _load(_data_prefix())
+    given = os.environ.get(DATA_ENV)
+    calls, arrays = _load(Path(given) if given else DATA_DIR / DATA_NAME)
     entry = calls.get(key)
     if entry is None or entry.get("name") != name:
         raise MissingReference(f"no recorded expected value for this call of {name}: were the public tests or "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from grader.reports.text import num
 from grader.vocabulary.exercises import EXERCISES, TITLES, WEIGHTS
@@ -27,15 +27,20 @@ def canvas_columns() -> list[str]:
     return [TOTAL_COLUMN, *(f"{ASSIGNMENT}: {TITLES[name]}" for name in EXERCISES)]
 
 
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """``rows`` as CSV text, each line ending in LF (grades.csv and grades_canvas.csv)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
 def canvas_csv(rows: Iterable[tuple[str, float, Mapping[str, float]]], max_total: float = 100.0,
                max_points: Mapping[str, float] = WEIGHTS) -> str:
     """Canvas' gradebook CSV from (student, total score, points per exercise) rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*CANVAS_IDENTITY, *canvas_columns()])
-    writer.writerow(["Points Possible", "", "", "", "", num(max_total),
-                     *(num(max_points.get(name, 0.0)) for name in EXERCISES)])
-    for student, total, points in rows:
-        writer.writerow([student, "", student, student, "", num(total),
-                         *(num(points.get(name, 0.0)) for name in EXERCISES)])
-    return buffer.getvalue()
+    def per_exercise(points: Mapping[str, float]) -> list[str]:
+        return [num(points.get(name, 0.0)) for name in EXERCISES]
+
+    return csv_text([[*CANVAS_IDENTITY, *canvas_columns()],
+                     ["Points Possible", "", "", "", "", num(max_total), *per_exercise(max_points)],
+                     *([student, "", student, student, "", num(total), *per_exercise(points)]
+                       for student, total, points in rows)])

@@ -16,7 +16,7 @@ from html import escape
 
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
 AXIS, GRID, TEXT, MUTED = "#444", "#e3e6ea", "#222", "#666"
-GOOD, FAIR, POOR = "#2e7d5b", "#c98a1b", "#c0392b"
+RATE_COLOURS = {"good": "#2e7d5b", "fair": "#c98a1b", "poor": "#c0392b"}
 
 
 def esc(text: object) -> str:
@@ -24,9 +24,9 @@ def esc(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def rate_colour(rate: float) -> str:
-    """Green from 80 %, amber from 50 %, red below."""
-    return GOOD if rate >= 0.8 else FAIR if rate >= 0.5 else POOR
+def rate_class(rate: float) -> str:
+    """"good" (green) from 80 %, "fair" (amber) from 50 %, "poor" (red) below: a bar's colour, a cell's class."""
+    return "good" if rate >= 0.8 else "fair" if rate >= 0.5 else "poor"
 
 
 def _fmt(value: float) -> str:
@@ -122,7 +122,8 @@ def bar_chart(bars: Sequence[Bar], *, title: str, x_label: str, width: int = 640
                      f"{esc(bar.label)}</text>")
         parts.append(f'<rect class="bar" data-label="{esc(bar.label)}" data-value="{share:.4f}" x="{left}" '
                      f'y="{y0 + 5}" width="{max(plot_w * share, 1.5):.1f}" height="{row - 10}" '
-                     f'fill="{rate_colour(share)}"><title>{esc(bar.label)}: {esc(bar.text)}</title></rect>')
+                     f'fill="{RATE_COLOURS[rate_class(share)]}"><title>{esc(bar.label)}: {esc(bar.text)}</title>'
+                     "</rect>")
         parts.append(f'<text x="{left + plot_w * share + 6:.1f}" y="{y0 + row / 2 + 4:.1f}" fill="{TEXT}">'
                      f"{esc(bar.text)}</text>")
     parts += [f'<line x1="{left}" x2="{left}" y1="{top}" y2="{axis_y}" stroke="{AXIS}"/>',

@@ -65,13 +65,11 @@ def submission_results(record: GradeRecord, results: Sequence[TestResult], extra
     how = {"status": record.status.value, "content_hash": record.content_hash, "suite_hash": record.suite_hash,
            "grader_version": record.grader_version, "message": record.message, "sandbox": record.sandbox}
     payload = gradescope_results(results, execution_time=record.duration, extra_data={**how, **extra}, output=output)
-    payload["score"] = round(record.score, 6)
-    return payload
+    return {**payload, "score": round(record.score, 6)}
 
 
 def failure_results(message: str) -> dict[str, Any]:
     """results.json for the grader's own failure: score 0, the reason in the output."""
-    return {"score": 0.0, "execution_time": 0, "output": f"The autograder could not grade this submission: {message}",
-            "output_format": "text", "visibility": Visibility.VISIBLE.value,
-            "stdout_visibility": Visibility.HIDDEN.value,
-            "extra_data": {"status": SubmissionStatus.ERROR.value, "message": message}, "tests": []}
+    payload = gradescope_results([], output=f"The autograder could not grade this submission: {message}",
+                                 extra_data={"status": SubmissionStatus.ERROR.value, "message": message})
+    return {**payload, "score": 0.0}

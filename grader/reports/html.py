@@ -14,13 +14,13 @@ import dataclasses
 import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.reports.charts import Bar, Html, bar_chart, cell, esc, histogram, page, pct, section, table
+from grader.reports.charts import Bar, Html, bar_chart, cell, esc, histogram, page, pct, rate_class, section, table
 from grader.reports.text import first_line
 from grader.reports.text import num as _num
 from grader.vocabulary.exercises import EXERCISES, TITLES
@@ -66,24 +66,31 @@ def load(out_dir: Path, stored: Stored) -> Run:
 
 def write_report(out_dir: Path, stored: Stored) -> Path:
     """Write ``out_dir/report.html`` atomically from the gradebook's ``stored`` content; returns its path."""
-    out_dir = Path(out_dir)
-    path = out_dir / REPORT_NAME
+    path = Path(out_dir) / REPORT_NAME
     atomic_write_text(path, render(load(out_dir, stored), datetime.now(timezone.utc)))
     return path
 
 
 def rate_cell(passed: int, total: int) -> Html:
     share = passed / total if total else 0.0
-    return cell(Html(f'<span class="dot"></span>{pct(share)}'), f"{share:.4f}",
-                "num rate-" + ("good" if share >= 0.8 else "fair" if share >= 0.5 else "poor"))
+    return cell(Html(f'<span class="dot"></span>{pct(share)}'), f"{share:.4f}", f"num rate-{rate_class(share)}")
 
 
 def share_of(sub: dict[str, Any]) -> float:
     return float(sub["score"]) / float(sub["max_score"]) if float(sub["max_score"]) else 0.0
 
 
-def ordered(counter: Counter, first: Sequence[str]) -> list[str]:
-    return [k for k in first if counter.get(k)] + sorted(k for k in counter if k not in first)
+def grouped(tests: Iterable[dict[str, Any]], key: str) -> defaultdict[str, list[dict[str, Any]]]:
+    """``tests`` by their value of ``key``, in the order met."""
+    groups = defaultdict(list)
+    for t in tests:
+        groups[t[key]].append(t)
+    return groups
+
+
+def ordered(seen: Collection[str], first: Sequence[str]) -> list[str]:
+    """``seen``: the names in ``first`` in that order, then the others sorted."""
+    return [k for k in first if k in seen] + sorted(k for k in seen if k not in first)
 
 
 def num(value: float) -> str:
@@ -92,8 +99,7 @@ def num(value: float) -> str:
 
 
 def exercises_of(run: Run) -> list[str]:
-    seen = {t["exercise"] for t in run.tests}
-    return [e for e in EXERCISES if e in seen] + sorted(seen - set(EXERCISES))
+    return ordered({t["exercise"] for t in run.tests}, EXERCISES)
 
 
 # --- sections ----------------------------------------------------------------------------------------------------
@@ -101,13 +107,11 @@ def exercises_of(run: Run) -> list[str]:
 def header(run: Run, generated: datetime) -> str:
     subs = run.submissions
     scores = [float(s["score"]) for s in subs]
-    statuses = Counter(s["status"] for s in subs)
     modes = Counter(str(s.get("sandbox") or "") for s in subs) - Counter({"": len(subs)})  # "": never ran
     sandbox = ", ".join(m if len(modes) == 1 else f"{m} ({n})" for m, n in modes.most_common()) or "not recorded"
-    facts = [("submissions", str(len(subs))), (GRADED.label, str(statuses.get(GRADED, 0))),
+    facts = [("submissions", str(len(subs))), (GRADED.label, str(sum(s["status"] is GRADED for s in subs))),
              ("mean score", num(statistics.fmean(scores)) if scores else "–"),
-             ("median score", num(statistics.median(scores)) if scores else "–"),
-             ("sandbox", sandbox)]
+             ("median score", num(statistics.median(scores)) if scores else "–"), ("sandbox", sandbox)]
     cards = "".join(f'<div class="card"><div class="label">{esc(k)}</div><div class="value">{esc(v)}</div></div>'
                     for k, v in facts)
     versions = sorted({str(s.get("grader_version", "")) for s in subs} - {""})
@@ -137,9 +141,7 @@ def exercise_section(run: Run) -> str:
         passed = sum(t["status"] is PASSED for t in tests)
         max_points = max(run.max_points.get((s, ex), 0.0) for s in graded)
         mean = statistics.fmean(run.points.get((s, ex), 0.0) for s in graded)
-        by_student = defaultdict(list)
-        for t in tests:
-            by_student[t["student"]].append(t)
+        by_student = grouped(tests, "student")
         full = sum(all(t["status"] is PASSED for t in ts) for ts in by_student.values())
         todo = sum(all(t.get("not_implemented") for t in ts) for ts in by_student.values())
         title = TITLES.get(ex, ex)
@@ -154,23 +156,17 @@ def exercise_section(run: Run) -> str:
                         "of the exercise said “not implemented yet”.")
 
 
-def _count(n: int, status: TestStatus, todo: int = 0) -> str:
-    return f"{n} {status.label}" + (f" ({todo} todo)" if todo else "")
-
-
 def test_section(run: Run) -> str:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t in run.tests:
-        groups[t["nodeid"]].append(t)
     rank = {e: i for i, e in enumerate(EXERCISES)}
     rows = []
-    for _nodeid, runs in sorted(groups.items(), key=lambda g: (sum(t["status"] is PASSED for t in g[1])
-                                                               / len(g[1]), rank.get(g[1][0]["exercise"], 99))):
+    for runs in sorted(grouped(run.tests, "nodeid").values(), key=lambda runs: (
+            sum(t["status"] is PASSED for t in runs) / len(runs), rank.get(runs[0]["exercise"], 99))):
         first = runs[0]
         passed = sum(t["status"] is PASSED for t in runs)
         statuses = Counter(t["status"] for t in runs)
         todo = sum(bool(t.get("not_implemented")) for t in runs)
-        breakdown = " · ".join(_count(statuses[s], s, todo if s is TestStatus.ERROR else 0)
+        breakdown = " · ".join(f"{statuses[s]} {s.label}"
+                               + (f" ({todo} todo)" if todo and s is TestStatus.ERROR else "")
                                for s in ordered(statuses, list(TestStatus)))
         failing = next((t for t in runs if t["status"] is not PASSED and not t.get("not_implemented")), None)
         example = first_line(failing["output"], 120) if failing else ""
@@ -186,10 +182,8 @@ def test_section(run: Run) -> str:
 
 
 def slowest_section(run: Run) -> str:
-    slow_test: dict[str, dict[str, Any]] = {}
-    for t in run.tests:
-        if t["student"] not in slow_test or t["duration"] > slow_test[t["student"]]["duration"]:
-            slow_test[t["student"]] = t
+    slow_test = {student: max(tests, key=lambda t: t["duration"])
+                 for student, tests in grouped(run.tests, "student").items()}
     subs = sorted(run.submissions, key=lambda s: -float(s["duration"]))[:SLOWEST]
     rows = [[cell(s["student"], cls="mono"), cell(f"{float(s['duration']):.1f} s", s["duration"], "num"),
              cell(s["status"]), cell(num(s["score"]), s["score"], "num"),
@@ -208,10 +202,7 @@ def _problem(sub: dict[str, Any], failing: list[dict[str, Any]]) -> str:
 
 
 def failing_section(run: Run) -> str:
-    failing: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t in run.tests:
-        if t["status"] is not PASSED:
-            failing[t["student"]].append(t)
+    failing = grouped((t for t in run.tests if t["status"] is not PASSED), "student")
     rows, exercises = [], exercises_of(run)
     for s in run.submissions:
         if s["status"] is GRADED and share_of(s) >= FAILING_SHARE:
@@ -229,12 +220,10 @@ def failing_section(run: Run) -> str:
 
 def status_section(run: Run) -> str:
     tests = Counter(t["status"] for t in run.tests)
-    todo = sum(bool(t.get("not_implemented")) for t in run.tests)
-    test_rows = [[cell(s.label), cell(tests.get(s, 0), cls="num"),
-                  cell(pct(tests.get(s, 0) / len(run.tests)) if run.tests else "–", cls="num")]
-                 for s in TestStatus]
-    test_rows.append([cell("… of the errors: not implemented yet"), cell(todo, cls="num"),
-                      cell(pct(todo / len(run.tests)) if run.tests else "–", cls="num")])
+    counts = [(s.label, tests.get(s, 0)) for s in TestStatus]
+    counts.append(("… of the errors: not implemented yet", sum(bool(t.get("not_implemented")) for t in run.tests)))
+    test_rows = [[cell(label), cell(n, cls="num"), cell(pct(n / len(run.tests)) if run.tests else "–", cls="num")]
+                 for label, n in counts]
     subs = Counter(s["status"] for s in run.submissions)
     sub_rows = [[cell(s.label), cell(subs[s], cls="num"),
                  cell(", ".join(x["student"] for x in run.submissions if x["status"] is s) if s is not GRADED else "",

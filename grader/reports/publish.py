@@ -12,17 +12,15 @@ unchanged are left alone.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
-from grader.reports.canvas import CANVAS_NAME, canvas_csv
+from grader.reports.canvas import CANVAS_NAME, canvas_csv, csv_text
 from grader.reports.gradescope import submission_results
 from grader.reports.text import feedback_markdown, num
 from grader.vocabulary.exercises import EXERCISES, WEIGHTS
 from grader.vocabulary.files import atomic_write_text
-from grader.vocabulary.results import GradeRecord, Stored, SubmissionStatus, TestResult, by_exercise
+from grader.vocabulary.results import Stored, SubmissionStatus, by_exercise
 
 CSV_NAME, RESULTS_DIR, FEEDBACK_DIR = "grades.csv", "results", "feedback"
 
@@ -32,7 +30,8 @@ def publish(out: Path, stored: Stored) -> list[Path]:
     files = {out / CSV_NAME: grades_csv(stored), out / CANVAS_NAME: canvas_text(stored)}
     for record in stored.records:
         results = stored.tests_of(record.student)
-        files[out / RESULTS_DIR / f"{record.student}.json"] = results_json(record, results)
+        payload = submission_results(record, results, {"student": record.student})
+        files[out / RESULTS_DIR / f"{record.student}.json"] = json.dumps(payload, indent=2) + "\n"
         files[out / FEEDBACK_DIR / f"{record.student}.md"] = feedback_markdown(
             record.student, results, status=record.status, message=record.message, max_score=record.max_score)
     for folder in (RESULTS_DIR, FEEDBACK_DIR):
@@ -41,10 +40,6 @@ def publish(out: Path, stored: Stored) -> list[Path]:
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             atomic_write_text(path, text)
     return [out / CSV_NAME, out / CANVAS_NAME]
-
-
-def results_json(record: GradeRecord, results: list[TestResult]) -> str:
-    return json.dumps(submission_results(record, results, {"student": record.student}), indent=2) + "\n"
 
 
 def _points(stored: Stored) -> dict[str, dict[str, tuple[float, float]]]:
@@ -56,13 +51,9 @@ def _points(stored: Stored) -> dict[str, dict[str, tuple[float, float]]]:
 def grades_csv(stored: Stored) -> str:
     """grades.csv: student, one column per exercise, total, max_total, status."""
     points = _points(stored)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *EXERCISES, "total", "max_total", "status"])
-    for record in stored.records:
-        writer.writerow([record.student, *(num(points[record.student].get(e, (0.0, 0.0))[0]) for e in EXERCISES),
-                         num(record.score), num(record.max_score), record.status])
-    return buffer.getvalue()
+    return csv_text([["student", *EXERCISES, "total", "max_total", "status"],
+                     *([record.student, *(num(points[record.student].get(e, (0.0, 0.0))[0]) for e in EXERCISES),
+                        num(record.score), num(record.max_score), record.status] for record in stored.records)])
 
 
 def canvas_text(stored: Stored) -> str:

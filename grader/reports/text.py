@@ -42,17 +42,19 @@ def num(value: float) -> str:
     return f"{round(value, 4):g}"
 
 
+def _short(name: str, width: int = NAME_WIDTH) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def first_line(text: str, limit: int = 140) -> str:
     """The first non-blank line of ``text``, cut to ``limit`` characters."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return _short(next((ln.strip() for ln in text.splitlines() if ln.strip()), ""), limit)
 
 
 def hint(result: TestResult) -> str:
     """What to try next for a failing test, by how it failed."""
-    module = f"exercises/{result.exercise}.py"
     if result.not_implemented:
-        return f"write it: replace the `raise NotImplementedError` in {module}"
+        return f"write it: replace the `raise NotImplementedError` in exercises/{result.exercise}.py"
     return HINTS.get(result.status, "wrong result: check shapes and dtypes first, then values on an input small "
                                     "enough to do by hand")
 
@@ -71,10 +73,6 @@ def failure_line(result: TestResult, limit: int = 110) -> str:
     return first_line(line, limit) or label
 
 
-def _short(name: str, width: int = NAME_WIDTH) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
-
-
 def check_table(exercise: str, results: Sequence[TestResult], problem: str = "") -> str:
     """One exercise's block of the ``grader check`` output: a row per test, then the first failure and a hint."""
     total = by_exercise(results, [exercise])[exercise]
@@ -85,14 +83,11 @@ def check_table(exercise: str, results: Sequence[TestResult], problem: str = "")
         lines.append(f"  could not run the public tests: {first_line(problem)}")
     if not results and not problem:
         lines.append("  no public tests for this exercise")
-    for result in results:
-        lines.append(f"  {_tag(result):<{TAG_WIDTH}} {_short(result.name):<{NAME_WIDTH}} "
-                     f"{num(result.points) + '/' + num(result.max_points):>9}")
-    failing = [r for r in results if not r.passed]
-    if failing:
-        first = failing[0]
-        lines.append(f"  first failure: {failure_line(first)}")
-        lines.append(f"  hint: {hint(first)}")
+    lines += [f"  {_tag(r):<{TAG_WIDTH}} {_short(r.name):<{NAME_WIDTH}} {num(r.points) + '/' + num(r.max_points):>9}"
+              for r in results]
+    first = next((r for r in results if not r.passed), None)
+    if first is not None:
+        lines += [f"  first failure: {failure_line(first)}", f"  hint: {hint(first)}"]
     return "\n".join(lines)
 
 
@@ -115,12 +110,12 @@ def _cell(text: str) -> str:
 
 
 def feedback_markdown(student: str, results: Sequence[TestResult], *, status: str = SubmissionStatus.GRADED,
-                      message: str = "", max_score: float = 100.0, exercises: Sequence[str] = tuple(TITLES)) -> str:
+                      message: str = "", max_score: float = 100.0) -> str:
     """A student's feedback: visible tests in full; hidden ones only as a name-less total per exercise;
     after_due_date / after_published ones only counted, as released later."""
     shown = [r for r in results if r.visibility not in DEFERRED]
     deferred = [r for r in results if r.visibility in DEFERRED]
-    totals = by_exercise(shown, exercises)
+    totals = by_exercise(shown)
     deferred_max = sum(r.max_points for r in deferred)
     score = sum(r.points for r in shown)
     lines = [f"# Feedback for {_cell(student)}", ""]
@@ -151,18 +146,16 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
     lines = [f"## {TITLES.get(name, name)} — {points}", ""]
     previous = ""
     for result in (r for r in group if r.visibility is Visibility.VISIBLE):
-        mark = status_label(result)
-        lines.append(f"- **{mark}** — {result.name} ({num(result.points)} / {num(result.max_points)})")
+        lines.append(f"- **{status_label(result)}** — {result.name} ({num(result.points)} / {num(result.max_points)})")
         output = "" if result.passed else result.output.strip()
         if output and output == previous:
             lines.append("  (the same output as above)")
         elif output:
-            lines += ["", _indent(_fence(output)), ""]
+            lines += ["", "\n".join("  " + line for line in _fence(output).splitlines()), ""]
         previous = output
     hidden = [r for r in group if r.visibility is Visibility.HIDDEN]
     if hidden:
-        passed = sum(r.passed for r in hidden)
-        lines.append(f"- hidden tests: {passed} of {len(hidden)} passed, "
+        lines.append(f"- hidden tests: {sum(r.passed for r in hidden)} of {len(hidden)} passed, "
                      f"{num(sum(r.points for r in hidden))} / {num(sum(r.max_points for r in hidden))} points")
     for level, label in DEFERRED.items():
         later = [r for r in group if r.visibility == level]
@@ -174,14 +167,9 @@ def _exercise_section(name: str, total: ExerciseTotal | None, group: list[TestRe
     return lines
 
 
-def _indent(block: str) -> str:
-    return "\n".join("  " + line for line in block.splitlines())
-
-
 def summary_text(results: Sequence[TestResult], *, status: str, message: str, max_score: float) -> str:
     """The one-paragraph ``output`` of a Gradescope results.json."""
-    score = sum(r.points for r in results)
-    parts = [f"Score {num(score)}/{num(max_score)} ({status})."]
+    parts = [f"Score {num(sum(r.points for r in results))}/{num(max_score)} ({status})."]
     parts += [f"{TITLES.get(name, name)}: {num(t.points)}/{num(t.max_points)}."
               for name, t in by_exercise(results).items() if t.total]
     if message:
