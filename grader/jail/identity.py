@@ -7,7 +7,8 @@ A root judge never lets student code run as root. Each runner start gets a uid a
 - ``RLIMIT_NPROC`` (counted per uid, system-wide, and not enforced for root) caps what the runner starts;
 - whatever an earlier runner left behind cannot touch a later one's files or processes;
 - the judge can find and kill everything the runner started by its uid (:func:`kill_uids`), whatever
-  sessions or double forks it used, and remove what it left in the world-writable folders.
+  sessions or double forks it used, and remove what it left in the world-writable folders and the
+  System V IPC objects it made (:func:`clean_up_after`).
 
 Inside bubblewrap the worker switches to this uid inside the sandbox. Where bubblewrap cannot start
 (Docker, Gradescope, Kubernetes: root without user namespaces), the uid and file modes are the sandbox:
@@ -139,11 +140,56 @@ def remove_files_of(uids: Iterable[int], folders: Sequence[str] = WORLD_WRITABLE
                 continue
 
 
+# System V IPC kinds: (/proc/sysvipc file, its id column, how to remove one of that id)
+SYSV_IPC = (("shm", "shmid", lambda libc, ident: libc.shmctl(ident, IPC_RMID, None)),
+            ("msg", "msqid", lambda libc, ident: libc.msgctl(ident, IPC_RMID, None)),
+            ("sem", "semid", lambda libc, ident: libc.semctl(ident, 0, IPC_RMID)))
+IPC_RMID = 0
+
+
+def ipc_of(uids: Iterable[int]) -> list[tuple[str, int]]:
+    """(kind, id) of each System V shared memory segment, message queue and semaphore set these uids own
+    or created, in this IPC namespace; none where there is no ``/proc/sysvipc`` (not Linux)."""
+    wanted = {str(uid) for uid in uids}
+    found = []
+    for kind, id_column, _remove in SYSV_IPC:
+        try:
+            header, *rows = Path("/proc/sysvipc", kind).read_text().splitlines()
+        except (OSError, ValueError):
+            continue
+        columns = header.split()
+        for row in rows:
+            fields = dict(zip(columns, row.split()))
+            if wanted & {fields.get("uid"), fields.get("cuid")}:
+                found.append((kind, int(fields[id_column])))
+    return found
+
+
+def remove_ipc_of(uids: Iterable[int]) -> None:
+    """Remove the System V IPC objects these uids own or created.
+
+    Without bubblewrap no IPC namespace dies with the runner, and a shared memory segment outlives its
+    creator: a submission could fill segment after segment, each under its RLIMIT_AS, and leave the
+    memory held until the host runs out; a later runner could read what an earlier one left in one.
+    """
+    found = ipc_of(uids)
+    if not found:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {kind: remove for kind, _column, remove in SYSV_IPC}
+    for kind, ident in found:
+        removers[kind](libc, ident)  # -1 (EIDRM, EINVAL): already gone
+
+
 def clean_up_after(uids: Iterable[int]) -> None:
-    """Kill what runs as these uids and remove what they left in the world-writable folders."""
+    """Kill what runs as these uids and remove what they left: files in the world-writable folders and
+    System V IPC objects."""
     uids = list(uids)
     kill_uids(uids)
     remove_files_of(uids)
+    remove_ipc_of(uids)
 
 
 # ----- the probe -----
