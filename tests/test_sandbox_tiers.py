@@ -209,10 +209,10 @@ def test_the_system_v_ipc_a_runner_uid_left_is_removed_with_it():
     _make_ipc_as(bystander)
     try:
         made = identity.ipc_of([uid])
-        assert sorted(o.kind for o in made) == ["msg", "sem", "shm"] and {o.remover for o in made} == {uid}
+        assert sorted(kind for kind, _, _ in made) == ["msg", "sem", "shm"] and {r for _, _, r in made} == {uid}
         identity.clean_up_after([uid])
         assert identity.ipc_of([uid]) == []
-        assert sorted(o.kind for o in identity.ipc_of([bystander])) == ["msg", "sem", "shm"]  # not its own
+        assert sorted(kind for kind, _, _ in identity.ipc_of([bystander])) == ["msg", "sem", "shm"]  # not its own
     finally:
         identity.remove_ipc_of([uid, bystander])
     assert identity.ipc_of([uid, bystander]) == []

@@ -140,33 +140,26 @@ def remove_files_of(uids: Iterable[int], folders: Sequence[str] = WORLD_WRITABLE
                 continue
 
 
-# System V IPC kinds: (/proc/sysvipc file, its id column, ipcrm's option for one of that kind)
-SYSV_IPC = (("shm", "shmid", "-m"), ("msg", "msqid", "-q"), ("sem", "semid", "-s"))
+# System V IPC: kind (its /proc/sysvipc file) -> its id column, ipcrm's option for one of that kind
+SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}
 
 
-@dataclass(frozen=True)
-class IpcObject:
-    kind: str  # shm, msg or sem
-    ident: int
-    remover: int  # the uid that may remove it without CAP_SYS_ADMIN: its creator, else its owner
-
-
-def ipc_of(uids: Iterable[int]) -> list[IpcObject]:
-    """Each System V shared memory segment, message queue and semaphore set these uids created or own, in
-    this IPC namespace; none where there is no ``/proc/sysvipc`` (not Linux)."""
+def ipc_of(uids: Iterable[int]) -> list[tuple[str, int, int]]:
+    """(kind, id, remover) of each System V shared memory segment, message queue and semaphore set these
+    uids created or own, in this IPC namespace (none without ``/proc/sysvipc``: not Linux). ``remover`` is
+    the uid that may remove it without CAP_SYS_ADMIN: its creator, else its owner."""
     wanted = set(uids)
     found = []
-    for kind, id_column, _option in SYSV_IPC:
+    for kind, (id_column, _option) in SYSV_IPC.items():
         try:
             header, *rows = Path("/proc/sysvipc", kind).read_text().splitlines()
         except (OSError, ValueError):
             continue
-        columns = header.split()
         for row in rows:
-            fields = dict(zip(columns, map(int, row.split())))
+            fields = dict(zip(header.split(), map(int, row.split())))
             creator, owner = fields["cuid"], fields["uid"]
             if creator in wanted or owner in wanted:
-                found.append(IpcObject(kind, fields[id_column], creator if creator in wanted else owner))
+                found.append((kind, fields[id_column], creator if creator in wanted else owner))
     return found
 
 
@@ -180,9 +173,8 @@ def remove_ipc_of(uids: Iterable[int]) -> None:
     (Docker, Gradescope), so ``ipcrm`` runs as that uid: the creator can always remove what it made.
     """
     by_remover: dict[int, list[str]] = {}
-    options = {kind: option for kind, _column, option in SYSV_IPC}
-    for obj in ipc_of(uids):
-        by_remover.setdefault(obj.remover, []).extend([options[obj.kind], str(obj.ident)])
+    for kind, ident, remover in ipc_of(uids):
+        by_remover.setdefault(remover, []).extend([SYSV_IPC[kind][1], str(ident)])
     ipcrm = shutil.which("ipcrm", path="/usr/bin:/bin")  # util-linux: in every Debian and Ubuntu image
     for uid, arguments in by_remover.items() if ipcrm else ():
         with contextlib.suppress(OSError, subprocess.SubprocessError):  # what is left is said by ipc_of
