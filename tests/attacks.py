@@ -93,6 +93,9 @@ ATTACKS = {
                                 attacked="forward_does_not_modify", mention="modified its input"),
     "outlive_runner": Attack(_h("outlive_runner"), "relu", ("passed",), "passed", suite="public",
                              extra=("outlived",)),
+    "leave_system_v_ipc": Attack(_h("leave_system_v_ipc"), "relu", ("passed",), "passed", suite="public",
+                                 sandbox_only="with rlimits only a runner is the judge's own uid: what it leaves "
+                                              "in System V IPC stays", extra=("no_ipc_left",)),
     "network": Attack(_h("network"), "relu", ("tampered",), "tampered", mention="network",
                       sandbox_only="without the sandbox the network is reachable", extra=("no_connection",),
                       needs_seccomp=True),

@@ -92,3 +92,15 @@ def test_the_html_escapes_what_student_code_printed_and_shows_every_status():
     assert "could not run the public tests: judge died" in text
     assert "first failure: <script>alert(1)</script> & more hint: wrong result" in text
     assert "public 1/7 points; 38 more points in hidden tests, graded later" in text
+
+
+def test_a_problem_is_shown_by_its_first_real_line_in_text_and_html_alike():
+    report = CheckReport(Path("exercises"), ("relu", "pooling"),
+                         {"relu": ([], "\n   \njudge died: no pytest\nsecond line"), "pooling": ([], " \n\t")})
+    text, html = report.text(), text_of(check_html(report))
+    for shown in (text, html):
+        assert "could not run the public tests: judge died: no pytest" in shown and "second line" not in shown
+    # a blank problem is still a problem: said, with nothing after the colon, and no crash
+    assert text.count("could not run the public tests:") == html.count("could not run the public tests:") == 2
+    assert "public 0/0 points; 30 more points in hidden tests, graded later" in text
+    assert "public 0/0 points; 30 more points in hidden tests, graded later" in html

@@ -176,6 +176,15 @@ def check_no_connection(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Hos
     assert host.connections == []
 
 
+def check_no_ipc_left(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Host) -> None:
+    key = int(host.canary_name[-7:], 16)  # the attack's key: leave_system_v_ipc/relu.py
+    left = []
+    for kind in ("shm", "msg", "sem"):
+        header, *rows = Path("/proc/sysvipc", kind).read_text().splitlines()
+        left += [(kind, row) for row in rows if dict(zip(header.split(), map(int, row.split())))["key"] == key]
+    assert left == []
+
+
 def check_nothing_noted(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Host) -> None:
     assert bad.runner_notes == {}
 
@@ -189,6 +198,7 @@ def check_nothing_leaked(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Ho
 CHECKS: dict[str, Callable[[Attack, SuiteRun, SuiteRun, Host], None]] = {
     "output_capped": check_output_capped, "outlived": check_outlived, "no_connection": check_no_connection,
     "nothing_noted": check_nothing_noted, "nothing_leaked": check_nothing_leaked,
+    "no_ipc_left": check_no_ipc_left,
 }
 
 

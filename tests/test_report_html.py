@@ -20,8 +20,9 @@ from kit_copies import reference_submission
 from grader.host.gradebook import Gradebook, read
 from grader.instructor.mutants import RELU_OUT
 from grader.reports import charts
-from grader.reports.html import write_report
+from grader.reports.html import _problem, write_report
 from grader.vocabulary.exercises import EXERCISE_FILES, EXERCISES
+from grader.vocabulary.results import TestStatus
 
 KIT = Path(__file__).resolve().parent.parent
 PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
@@ -250,6 +251,19 @@ def test_an_empty_gradebook_gives_a_report(tmp_path):
     Gradebook(tmp_path).close()
     html = written_report(tmp_path).read_text()
     assert "<h2>Total scores</h2>" in html and html.count('data-count="0"') == 10 and "not recorded" in html
+
+
+def test_a_failing_submissions_problem_is_its_message_else_its_first_real_failure():
+    stub = {"status": TestStatus.FAILED, "output": "", "not_implemented": True}
+    real = {"status": TestStatus.FAILED, "output": "\n  AssertionError: shape (2, 3) != (3, 2)\n"}
+    crashed = {"status": TestStatus.ERROR, "output": "   \n"}
+    assert _problem({"message": "timed out after 300 s\nmore"}, [real]) == "timed out after 300 s"
+    assert _problem({"message": ""}, [stub, real]) == "AssertionError: shape (2, 3) != (3, 2)"
+    assert _problem({"message": None}, [crashed]) == "error"
+    # a blank message is no message: neither it nor a lack of real failures may hide what is there
+    assert _problem({"message": " \n\t"}, [stub, stub]) == "not implemented yet (2 tests)"
+    assert _problem({"message": " \n"}, [real]) == "AssertionError: shape (2, 3) != (3, 2)"
+    assert _problem({"message": " "}, []) == ""
 
 
 def test_svg_helpers():

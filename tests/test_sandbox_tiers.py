@@ -8,6 +8,7 @@ do in each tier is in test_sandbox.py; the reference kernels the judge computes,
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -173,6 +174,48 @@ def test_everything_running_as_a_runner_uid_is_killed_and_its_tmp_files_removed(
     for sleeper in sleepers:
         assert sleeper.wait(timeout=5) == -9
     assert identity.processes_of([uid]) == [] and not left.exists()
+
+
+def _make_ipc_as(uid: int) -> None:
+    """As ``uid`` (a forked child, no exec): a 64 MiB shared memory segment filled and detached, a message
+    queue with a message in it and a semaphore set, all left behind on exit, as a hostile runner could."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.shmat.restype = ctypes.c_void_p
+            shm = libc.shmget(0, 64 << 20, 0o1666)  # IPC_PRIVATE, IPC_CREAT | 0666: any uid may attach
+            address = libc.shmat(shm, None, 0)
+            ctypes.memset(address, 7, 64 << 20)
+            libc.shmdt(ctypes.c_void_p(address))
+            queue = libc.msgget(0, 0o1666)
+            message = ctypes.create_string_buffer(b"\1\0\0\0\0\0\0\0secret", 14)
+            sent = libc.msgsnd(queue, message, 6, 0)
+            code = 0 if min(shm, queue, libc.semget(0, 1, 0o1666), sent) >= 0 else 2
+        finally:
+            os._exit(code)
+    assert os.waitpid(pid, 0)[1] == 0
+
+
+@pytest.mark.skipif(not (IS_ROOT and os.path.exists("/proc/sysvipc/shm")),
+                    reason="needs root and Linux's System V IPC to make objects as another uid")
+def test_the_system_v_ipc_a_runner_uid_left_is_removed_with_it():
+    uid, bystander = identity.block(os.getpid())[identity.PROBE_SLOT - 2:identity.PROBE_SLOT]
+    _make_ipc_as(uid)
+    _make_ipc_as(bystander)
+    try:
+        made = identity.ipc_of([uid])
+        assert sorted(kind for kind, _, _ in made) == ["msg", "sem", "shm"] and {r for _, _, r in made} == {uid}
+        identity.clean_up_after([uid])
+        assert identity.ipc_of([uid]) == []
+        assert sorted(kind for kind, _, _ in identity.ipc_of([bystander])) == ["msg", "sem", "shm"]  # not its own
+    finally:
+        identity.remove_ipc_of([uid, bystander])
+    assert identity.ipc_of([uid, bystander]) == []
 
 
 def test_a_closed_folder_on_the_way_is_named_until_it_is_opened_to_runners():

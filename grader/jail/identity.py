@@ -7,7 +7,8 @@ A root judge never lets student code run as root. Each runner start gets a uid a
 - ``RLIMIT_NPROC`` (counted per uid, system-wide, and not enforced for root) caps what the runner starts;
 - whatever an earlier runner left behind cannot touch a later one's files or processes;
 - the judge can find and kill everything the runner started by its uid (:func:`kill_uids`), whatever
-  sessions or double forks it used, and remove what it left in the world-writable folders.
+  sessions or double forks it used, and remove what it left in the world-writable folders and the
+  System V IPC objects it made (:func:`clean_up_after`).
 
 Inside bubblewrap the worker switches to this uid inside the sandbox. Where bubblewrap cannot start
 (Docker, Gradescope, Kubernetes: root without user namespaces), the uid and file modes are the sandbox:
@@ -139,11 +140,55 @@ def remove_files_of(uids: Iterable[int], folders: Sequence[str] = WORLD_WRITABLE
                 continue
 
 
+# System V IPC: kind (its /proc/sysvipc file) -> its id column, ipcrm's option for one of that kind
+SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}
+
+
+def ipc_of(uids: Iterable[int]) -> list[tuple[str, int, int]]:
+    """(kind, id, remover) of each System V shared memory segment, message queue and semaphore set these
+    uids created or own, in this IPC namespace (none without ``/proc/sysvipc``: not Linux). ``remover`` is
+    the uid that may remove it without CAP_SYS_ADMIN: its creator, else its owner."""
+    wanted = set(uids)
+    found = []
+    for kind, (id_column, _option) in SYSV_IPC.items():
+        try:
+            header, *rows = Path("/proc/sysvipc", kind).read_text().splitlines()
+        except (OSError, ValueError):
+            continue
+        for row in rows:
+            fields = dict(zip(header.split(), map(int, row.split())))
+            creator, owner = fields["cuid"], fields["uid"]
+            if creator in wanted or owner in wanted:
+                found.append((kind, fields[id_column], creator if creator in wanted else owner))
+    return found
+
+
+def remove_ipc_of(uids: Iterable[int]) -> None:
+    """Remove the System V IPC objects these uids created or own.
+
+    Without bubblewrap no IPC namespace dies with the runner, and a shared memory segment outlives its
+    creator: a submission could fill segment after segment, each under its RLIMIT_AS, and leave the
+    memory held until the host runs out; a later runner could read what an earlier one left in one.
+    Removing one takes its creator's or owner's uid or CAP_SYS_ADMIN, which a container's root lacks
+    (Docker, Gradescope), so ``ipcrm`` runs as that uid: the creator can always remove what it made.
+    """
+    by_remover: dict[int, list[str]] = {}
+    for kind, ident, remover in ipc_of(uids):
+        by_remover.setdefault(remover, []).extend([SYSV_IPC[kind][1], str(ident)])
+    ipcrm = shutil.which("ipcrm", path="/usr/bin:/bin")  # util-linux: in every Debian and Ubuntu image
+    for uid, arguments in by_remover.items() if ipcrm else ():
+        with contextlib.suppress(OSError, subprocess.SubprocessError):  # what is left is said by ipc_of
+            subprocess.run([ipcrm, *arguments], user=uid, group=uid, extra_groups=[], env={},
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+
+
 def clean_up_after(uids: Iterable[int]) -> None:
-    """Kill what runs as these uids and remove what they left in the world-writable folders."""
+    """Kill what runs as these uids and remove what they left: files in the world-writable folders and
+    System V IPC objects."""
     uids = list(uids)
     kill_uids(uids)
     remove_files_of(uids)
+    remove_ipc_of(uids)
 
 
 # ----- the probe -----

@@ -195,10 +195,11 @@ def slowest_section(run: Run) -> str:
 
 def _problem(sub: dict[str, Any], failing: list[dict[str, Any]]) -> str:
     """A submission's message, else its first real failure, else a word on the "not implemented" ones."""
+    message = first_line(sub["message"] or "", 160)
     real = [t for t in failing if not t.get("not_implemented")]
-    if sub["message"] or real:
-        return first_line(sub["message"] or real[0]["output"], 160) or real[0]["status"]
-    return f"not implemented yet ({len(failing)} tests)" if failing else ""
+    if message or not real:
+        return message or (f"not implemented yet ({len(failing)} tests)" if failing else "")
+    return first_line(real[0]["output"], 160) or str(real[0]["status"])
 
 
 def failing_section(run: Run) -> str:
@@ -254,7 +255,7 @@ def integrity_section(run: Run) -> str:
     students = {k: v for k, v in _dict(data.get("students")).items() if isinstance(v, dict)}
     flags = [[cell(student, cls="mono"),
               cell(Html(f'{esc(f.get("kind", "?"))}<div class="muted">'
-                        f'{esc(f.get("explanation") or kinds.get(str(f.get("kind")), ""))}</div>'), f.get("kind", "")),
+                        f'{esc(kinds.get(str(f.get("kind")), ""))}</div>'), f.get("kind", "")),
               cell(f"{f.get('file', '')}:{f.get('line', '')}".strip(":"), cls="mono"),
               cell(f.get("detail", ""), cls="output")]
              for student, entry in sorted(students.items()) for f in entry.get("flags") or [] if isinstance(f, dict)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from grader.vocabulary.exercises import TITLES, WEIGHTS
+from grader.vocabulary.exercises import TITLES
 from grader.vocabulary.results import (
     NOT_IMPLEMENTED,
     ExerciseTotal,
@@ -76,7 +76,7 @@ def failure_line(result: TestResult, limit: int = 110) -> str:
 def check_table(exercise: str, results: Sequence[TestResult], problem: str = "") -> str:
     """One exercise's block of the ``grader check`` output: a row per test, then the first failure and a hint."""
     total = by_exercise(results, [exercise])[exercise]
-    marker = f"  [{NOT_IMPLEMENTED}]" if total.not_implemented else ("  [all passed]" if total.complete else "")
+    marker = f"  [{word}]" if (word := progress(total)) else ""
     lines = [f"{TITLES.get(exercise, exercise)} ({exercise}): {total.passed}/{total.total} tests passed, "
              f"{num(total.points)}/{num(total.max_points)} points{marker}"]
     if problem:
@@ -91,9 +91,13 @@ def check_table(exercise: str, results: Sequence[TestResult], problem: str = "")
     return "\n".join(lines)
 
 
-def check_summary(public_points: float, public_max: float, exercises: Sequence[str]) -> str:
-    """The closing line: public points, and how many more the hidden tests hold."""
-    hidden = max(0.0, sum(WEIGHTS[name] for name in exercises) - public_max)
+def progress(total: ExerciseTotal) -> str:
+    """The word after an exercise's heading in ``grader check``: not implemented yet, all passed, or none."""
+    return NOT_IMPLEMENTED if total.not_implemented else ("all passed" if total.complete else "")
+
+
+def check_summary(public_points: float, public_max: float, hidden: float) -> str:
+    """The closing line: public points, and how many more (``hidden``) the hidden tests hold."""
     return (f"public {num(public_points)}/{num(public_max)} points; {num(hidden)} more points in hidden tests, "
             "graded later")
 

@@ -102,7 +102,7 @@ class CheckReport:
         """The table ``grader check`` prints: a block per exercise, then the public/hidden summary."""
         blocks = [f"grader check: public tests on {self.folder}\n"]
         blocks += [check_table(name, *self.runs[name]) + "\n" for name in self.exercises]
-        blocks.append(check_summary(self.points, self.max_points, self.exercises))
+        blocks.append(check_summary(self.points, self.max_points, self.hidden_points))
         return "\n".join(blocks)
 
     def __repr__(self) -> str:  # what a Python prompt shows for ``check("conv")``, and ``str()`` too

@@ -11,9 +11,9 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from grader.reports.text import TAGS, check_summary, failure_line, hint, num
+from grader.reports.text import TAGS, check_summary, failure_line, first_line, hint, num, progress
 from grader.vocabulary.exercises import TITLES
-from grader.vocabulary.results import NOT_IMPLEMENTED, TestResult, TestStatus
+from grader.vocabulary.results import TestResult, TestStatus
 
 if TYPE_CHECKING:
     from grader.student.check import CheckReport
@@ -33,13 +33,13 @@ def _badge(result: TestResult) -> str:
 
 def _exercise(name: str, results: list[TestResult], problem: str, report: CheckReport) -> str:
     total = report.totals[name]
-    marker = NOT_IMPLEMENTED if total.not_implemented else ("all passed" if total.complete else "")
+    marker = progress(total)
     title = (f"{escape(TITLES.get(name, name))} <code>({escape(name)})</code>: {total.passed}/{total.total} tests "
              f"passed, {num(total.points)}/{num(total.max_points)} points"
              + (f' <em style="color:#6e7781">[{escape(marker)}]</em>' if marker else ""))
     parts = [f'<h4 style="margin:0.8em 0 0.3em 0">{title}</h4>']
     if problem:
-        parts.append(f"<p>could not run the public tests: {escape(problem.strip().splitlines()[0])}</p>")
+        parts.append(f"<p>could not run the public tests: {escape(first_line(problem))}</p>")
     if not results and not problem:
         parts.append("<p>no public tests for this exercise</p>")
     if results:
@@ -61,6 +61,6 @@ def check_html(report: CheckReport) -> str:
     blocks = [_exercise(name, *report.runs[name], report) for name in report.exercises]
     colour = "#1a7f37" if report.passed else "#cf222e"
     summary = (f'<p style="margin:0.8em 0 0 0;font-weight:600;color:{colour}">'
-               f"{escape(check_summary(report.points, report.max_points, report.exercises))}</p>")
+               f"{escape(check_summary(report.points, report.max_points, report.hidden_points))}</p>")
     return (f'<div class="grader-check"><p style="color:#6e7781;margin:0">grader check: public tests on '
             f"<code>{escape(str(report.folder))}</code></p>" + "".join(blocks) + summary + "</div>")
