@@ -39,6 +39,7 @@ from leaks import leaked, secret_lines
 from runner_probe import tiers_here
 
 from grader.host.launch import SuiteRun, run_suite
+from grader.jail import identity
 from grader.vocabulary.exercises import WEIGHTS
 from grader.vocabulary.options import Limits
 
@@ -178,11 +179,7 @@ def check_no_connection(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Hos
 
 def check_no_ipc_left(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Host) -> None:
     key = int(host.canary_name[-7:], 16)  # the attack's key: leave_system_v_ipc/relu.py
-    left = []
-    for kind in ("shm", "msg", "sem"):
-        header, *rows = Path("/proc/sysvipc", kind).read_text().splitlines()
-        left += [(kind, row) for row in rows if dict(zip(header.split(), map(int, row.split())))["key"] == key]
-    assert left == []
+    assert [(kind, fields) for kind, fields in identity.sysv_ipc() if fields["key"] == key] == []
 
 
 def check_nothing_noted(attack: Attack, bad: SuiteRun, good: SuiteRun, host: Host) -> None:

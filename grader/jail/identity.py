@@ -144,23 +144,26 @@ def remove_files_of(uids: Iterable[int], folders: Sequence[str] = WORLD_WRITABLE
 SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}
 
 
-def ipc_of(uids: Iterable[int]) -> list[tuple[str, int, int]]:
-    """(kind, id, remover) of each System V shared memory segment, message queue and semaphore set these
-    uids created or own, in this IPC namespace (none without ``/proc/sysvipc``: not Linux). ``remover`` is
-    the uid that may remove it without CAP_SYS_ADMIN: its creator, else its owner."""
-    wanted = set(uids)
+def sysv_ipc() -> list[tuple[str, dict[str, int]]]:
+    """(kind, its /proc/sysvipc columns) of every System V IPC object in this IPC namespace; none without
+    ``/proc/sysvipc`` (not Linux)."""
     found = []
-    for kind, (id_column, _option) in SYSV_IPC.items():
+    for kind in SYSV_IPC:
         try:
             header, *rows = Path("/proc/sysvipc", kind).read_text().splitlines()
         except (OSError, ValueError):
             continue
-        for row in rows:
-            fields = dict(zip(header.split(), map(int, row.split())))
-            creator, owner = fields["cuid"], fields["uid"]
-            if creator in wanted or owner in wanted:
-                found.append((kind, fields[id_column], creator if creator in wanted else owner))
+        found += [(kind, dict(zip(header.split(), map(int, row.split())))) for row in rows]
     return found
+
+
+def ipc_of(uids: Iterable[int]) -> list[tuple[str, int, int]]:
+    """(kind, id, remover) of each System V shared memory segment, message queue and semaphore set these
+    uids created or own. ``remover`` is the uid that may remove it without CAP_SYS_ADMIN: its creator,
+    else its owner."""
+    wanted = set(uids)
+    return [(kind, fields[SYSV_IPC[kind][0]], fields["cuid"] if fields["cuid"] in wanted else fields["uid"])
+            for kind, fields in sysv_ipc() if fields["cuid"] in wanted or fields["uid"] in wanted]
 
 
 def remove_ipc_of(uids: Iterable[int]) -> None:
